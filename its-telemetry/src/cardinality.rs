@@ -1,0 +1,178 @@
+//! The cardinality guard: a bound on distinct label values per metric.
+//!
+//! A typo'd camera id generator or a flood of unknown streams must not grow Prometheus
+//! without limit. Recorders ask the guard for every dynamic label value when they create a
+//! handle (never per event); past the metric's limit, new values are folded into
+//! [`OVERFLOW_VALUE`], counted in `its_telemetry_label_overflow_total{metric}`, and logged once
+//! per metric.
+//!
+//! The guard also makes values safe for the exposition: see [`exposition_safe`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
+
+use crate::catalog::{MetricDescriptor, sdk};
+use crate::config::CardinalityConfig;
+
+/// The label value that replaces values beyond a metric's limit.
+pub const OVERFLOW_VALUE: &str = "_overflow";
+
+/// Bounds distinct label values per metric. Cheap to share: handles call it once at creation.
+#[derive(Debug)]
+pub struct CardinalityGuard {
+    default_limit: usize,
+    limits: HashMap<String, usize>,
+    seen: Mutex<HashMap<&'static str, MetricValues>>,
+}
+
+#[derive(Debug, Default)]
+struct MetricValues {
+    values: HashSet<String>,
+    warned: bool,
+}
+
+impl Default for CardinalityGuard {
+    fn default() -> Self {
+        Self::new(&CardinalityConfig::default())
+    }
+}
+
+impl CardinalityGuard {
+    /// A guard with the configured limits.
+    #[must_use]
+    pub fn new(config: &CardinalityConfig) -> Self {
+        Self {
+            default_limit: config.default_limit.max(1),
+            limits: config
+                .limits
+                .iter()
+                .map(|(k, v)| (k.clone(), (*v).max(1)))
+                .collect(),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The limit that applies to `metric`.
+    #[must_use]
+    pub fn limit_for(&self, metric: &MetricDescriptor) -> usize {
+        self.limits
+            .get(metric.name)
+            .copied()
+            .unwrap_or(self.default_limit)
+    }
+
+    /// Returns the label value to use for `value` on `metric`: the value itself (made
+    /// [`exposition_safe`]) while the metric is under its limit or already has this value,
+    /// otherwise [`OVERFLOW_VALUE`], counting and logging the overflow.
+    pub fn admit(&self, metric: &'static MetricDescriptor, value: &str) -> String {
+        let limit = self.limit_for(metric);
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = seen.entry(metric.name).or_default();
+        if entry.values.contains(value) {
+            return exposition_safe(value);
+        }
+        if entry.values.len() < limit {
+            entry.values.insert(value.to_owned());
+            return exposition_safe(value);
+        }
+        let first = !entry.warned;
+        entry.warned = true;
+        drop(seen);
+        metrics::counter!(sdk::LABEL_OVERFLOW.name, "metric" => metric.name).increment(1);
+        if first {
+            tracing::warn!(
+                metric = metric.name,
+                limit,
+                "label cardinality limit reached; further values are recorded as `{OVERFLOW_VALUE}`"
+            );
+        }
+        OVERFLOW_VALUE.to_owned()
+    }
+
+    /// Distinct values admitted so far for `metric`.
+    #[must_use]
+    pub fn admitted(&self, metric: &MetricDescriptor) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(metric.name)
+            .map_or(0, |m| m.values.len())
+    }
+}
+
+static GLOBAL: OnceLock<CardinalityGuard> = OnceLock::new();
+
+/// The process-wide guard that recorders use: configured by [`crate::try_init`], or the
+/// default limit ([`DEFAULT_CARDINALITY_LIMIT`](crate::config::DEFAULT_CARDINALITY_LIMIT)) when used before or without it.
+pub fn global() -> &'static CardinalityGuard {
+    GLOBAL.get_or_init(CardinalityGuard::default)
+}
+
+/// Installs the configured guard; returns `false` when one was already in use.
+pub(crate) fn install(config: &CardinalityConfig) -> bool {
+    GLOBAL.set(CardinalityGuard::new(config)).is_ok()
+}
+
+/// Prepares a label value for metrics-exporter-prometheus 0.18, which escapes `"` and
+/// newlines but reads a backslash as the start of an escape it may drop (`a\"b` would come out
+/// as `a"b`). Doubling backslashes first makes every value — quotes, backslashes, newlines,
+/// non-ASCII — round-trip exactly through the text exposition.
+#[must_use]
+pub fn exposition_safe(value: &str) -> String {
+    value.replace('\\', "\\\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::camera;
+    use crate::config::DEFAULT_CARDINALITY_LIMIT;
+    use crate::test_support::Snapshot;
+    use metrics_util::debugging::DebuggingRecorder;
+
+    fn guard(limit: usize) -> CardinalityGuard {
+        CardinalityGuard::new(&CardinalityConfig {
+            default_limit: limit,
+            ..CardinalityConfig::default()
+        })
+    }
+
+    #[test]
+    fn values_past_the_limit_fold_into_overflow_and_are_counted() {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let guard = guard(3);
+        metrics::with_local_recorder(&recorder, || {
+            for i in 0..10 {
+                let v = guard.admit(&camera::FRAMES_RECEIVED, &format!("cam-{i}"));
+                assert_eq!(v == OVERFLOW_VALUE, i >= 3, "cam-{i} -> {v}");
+            }
+            // A value admitted earlier stays itself.
+            assert_eq!(guard.admit(&camera::FRAMES_RECEIVED, "cam-1"), "cam-1");
+        });
+        assert_eq!(guard.admitted(&camera::FRAMES_RECEIVED), 3);
+        let snap = Snapshot::take(&snapshotter);
+        let metric = [("metric", camera::FRAMES_RECEIVED.name)];
+        assert_eq!(snap.counter(sdk::LABEL_OVERFLOW.name, &metric), 7);
+    }
+
+    #[test]
+    fn limits_are_per_metric() {
+        let mut config = CardinalityConfig::default();
+        config.limits.insert(camera::RECONNECTS.name.into(), 1);
+        let guard = CardinalityGuard::new(&config);
+        assert_eq!(guard.admit(&camera::RECONNECTS, "a"), "a");
+        assert_eq!(guard.admit(&camera::RECONNECTS, "b"), OVERFLOW_VALUE);
+        assert_eq!(guard.admit(&camera::FRAMES_RECEIVED, "b"), "b");
+        assert_eq!(guard.limit_for(&camera::FRAMES_RECEIVED), DEFAULT_CARDINALITY_LIMIT);
+    }
+
+    #[test]
+    fn backslashes_are_doubled_for_the_exporter() {
+        assert_eq!(exposition_safe(r#"a\"b"#), r#"a\\"b"#);
+        assert_eq!(exposition_safe("plain"), "plain");
+    }
+}

@@ -1,0 +1,174 @@
+//! Trace export: an OTLP exporter (gRPC or HTTP/protobuf) behind a batch processor, the
+//! configured head sampler, and the W3C trace-context propagator.
+//!
+//! The exporter is built on the SDK's own background runtime so it works whatever runtime —
+//! or none — the service uses (STACK.md traps 1–2), and its failures are counted in
+//! `its_telemetry_export_failures_total{signal="traces"}` and logged once instead of on every
+//! batch: an unreachable collector costs a bounded queue (2 048 spans) and one warning.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+};
+
+use crate::catalog::sdk;
+use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
+
+/// Spans held while the collector is slow or unreachable; beyond this they are dropped.
+const MAX_QUEUED_SPANS: usize = 2048;
+/// Per-export timeout, short so a dead collector does not hold spans (or shutdown) for long.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Builds the exporter and provider. Must run inside the SDK runtime's context (tonic spawns
+/// its connection task there) and outside any async context (the blocking HTTP client builds
+/// its own runtime).
+pub(crate) fn build_provider(
+    config: &TelemetryConfig,
+    endpoint: &str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    let exporter = match config.traces.protocol {
+        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .with_timeout(EXPORT_TIMEOUT)
+            .build()?,
+        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(http_traces_url(endpoint))
+            .with_protocol(Protocol::HttpBinary)
+            .with_timeout(EXPORT_TIMEOUT)
+            .build()?,
+    };
+    let processor = BatchSpanProcessor::builder(ReportingExporter::new(exporter))
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(MAX_QUEUED_SPANS)
+                .with_scheduled_delay(Duration::from_secs(1))
+                .build(),
+        )
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_sampler(sampler(config.traces.sampler, config.traces.sampler_ratio))
+        .with_resource(resource(config))
+        .build())
+}
+
+/// The OTel spec's rule for `OTEL_EXPORTER_OTLP_ENDPOINT` over HTTP: the signal path is
+/// appended to the base URL; a URL that already names `/v1/traces` is used as it is.
+pub(crate) fn http_traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with("/v1/traces") {
+        base.to_owned()
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+/// Maps the configured sampler; ratio samplers always come wrapped in `ParentBased` unless the
+/// bare `traceidratio` is asked for (STACK.md trap 11: it fragments traces).
+pub(crate) fn sampler(kind: SamplerKind, ratio: f64) -> Sampler {
+    match kind {
+        SamplerKind::AlwaysOn => Sampler::AlwaysOn,
+        SamplerKind::AlwaysOff => Sampler::AlwaysOff,
+        SamplerKind::TraceIdRatio => Sampler::TraceIdRatioBased(ratio),
+        SamplerKind::ParentbasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        SamplerKind::ParentbasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        SamplerKind::ParentbasedTraceIdRatio => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))
+        }
+    }
+}
+
+fn resource(config: &TelemetryConfig) -> Resource {
+    let mut attributes = vec![
+        KeyValue::new("service.version", config.service_version.clone()),
+        KeyValue::new("deployment.environment.name", config.environment.clone()),
+        KeyValue::new("telemetry.sdk.name", "its-telemetry"),
+        KeyValue::new("telemetry.sdk.language", "rust"),
+        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+    ];
+    attributes.extend(
+        config
+            .resource_attributes
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
+    Resource::builder_empty()
+        .with_service_name(config.service_name.clone())
+        .with_attributes(attributes)
+        .build()
+}
+
+/// Wraps the OTLP exporter to count failed exports and warn once.
+#[derive(Debug)]
+struct ReportingExporter<E> {
+    inner: E,
+    failures: metrics::Counter,
+    warned: AtomicBool,
+}
+
+impl<E> ReportingExporter<E> {
+    fn new(inner: E) -> Self {
+        Self {
+            inner,
+            failures: metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => "traces"),
+            warned: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let result = self.inner.export(batch).await;
+        if let Err(error) = &result {
+            self.failures.increment(1);
+            if !self.warned.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    target: "its_telemetry::traces",
+                    %error,
+                    "cannot export spans to the OTLP collector; the service carries on, spans \
+                     beyond the queue are dropped (reported once, counted in \
+                     its_telemetry_export_failures_total)"
+                );
+            }
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_endpoint_gets_the_signal_path_once() {
+        assert_eq!(http_traces_url("http://c:4318"), "http://c:4318/v1/traces");
+        assert_eq!(http_traces_url("http://c:4318/"), "http://c:4318/v1/traces");
+        assert_eq!(http_traces_url("http://c:4318/v1/traces"), "http://c:4318/v1/traces");
+    }
+
+    #[test]
+    fn ratio_samplers_are_parent_based() {
+        let s = sampler(SamplerKind::ParentbasedTraceIdRatio, 0.01);
+        assert!(format!("{s:?}").starts_with("ParentBased(TraceIdRatioBased(0.01"), "{s:?}");
+    }
+}
