@@ -1,2 +1,57 @@
-//! bench
-fn main() {}
+//! Goal (b): rendering `/metrics` for 1000 cameras (plus analytics and SLOs) takes < 50 ms.
+//! Prints the series count, which BENCHMARKS.md documents as the cardinality budget.
+#![allow(missing_docs, clippy::print_stdout)] // criterion's macros generate undocumented items; benches report to stdout
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use its_telemetry::TelemetryConfig;
+use its_telemetry::business::{Direction, TrafficAnalytics, VehicleClass};
+use its_telemetry::camera::{CameraFleet, DropReason};
+use its_telemetry::sla::Slo;
+
+const CAMERAS: usize = 1000;
+
+fn render_1000_cameras(c: &mut Criterion) {
+    let recorder = its_telemetry::prometheus::build_recorder(&TelemetryConfig::default());
+    let handle = recorder.handle();
+    let _alive = metrics::with_local_recorder(&recorder, || {
+        let fleet = CameraFleet::new(CAMERAS);
+        let streams: Vec<_> = (0..CAMERAS)
+            .map(|i| {
+                let cam = fleet.stream(&format!("cam-{i:04}"));
+                cam.connected();
+                cam.frame_received(48_000);
+                cam.frame_decoded(Duration::from_millis(4));
+                cam.frame_dropped(DropReason::Stale);
+                cam
+            })
+            .collect();
+        let analytics = TrafficAnalytics::new();
+        analytics.vehicle_detected(VehicleClass::Car, Direction::Inbound);
+        let slo = Slo::availability("availability", 0.999, Duration::from_secs(30 * 86_400))
+            .map(|s| s.recorder());
+        (fleet, streams, analytics, slo)
+    });
+    let text = handle.render();
+    let series = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .count();
+    let per_camera = text
+        .lines()
+        .filter(|l| l.contains("camera_id=\"cam-0000\""))
+        .count();
+    println!(
+        "render: {series} series in total, {per_camera} per camera, {} bytes",
+        text.len()
+    );
+
+    let mut group = c.benchmark_group("render");
+    group.sample_size(30);
+    group.bench_function("metrics_1000_cameras", |b| b.iter(|| handle.render()));
+    group.finish();
+}
+
+criterion_group!(benches, render_1000_cameras);
+criterion_main!(benches);

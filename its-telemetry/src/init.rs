@@ -107,6 +107,21 @@ pub enum ShutdownError {
 /// [`InitError`]: invalid configuration, a second call, the metrics port in use, or a
 /// subscriber or recorder already installed by someone else.
 pub fn try_init(config: TelemetryConfig) -> Result<TelemetryGuard, InitError> {
+    try_init_with_log_writer(config, std::io::stdout)
+}
+
+/// Like [`try_init`], writing log lines to `writer` instead of standard output (standard error,
+/// a file, or a buffer in tests).
+///
+/// # Errors
+/// As [`try_init`].
+pub fn try_init_with_log_writer<W>(
+    config: TelemetryConfig,
+    writer: W,
+) -> Result<TelemetryGuard, InitError>
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     config.validate()?;
     if INITIALIZED.swap(true, Ordering::SeqCst) {
         return Err(InitError::AlreadyInitialized);
@@ -119,7 +134,7 @@ pub fn try_init(config: TelemetryConfig) -> Result<TelemetryGuard, InitError> {
             return Err(e);
         }
     };
-    prepared.install(&config)
+    prepared.install(&config, writer)
 }
 
 /// Like [`try_init`], for `main` functions that cannot go on without telemetry.
@@ -192,13 +207,17 @@ impl Prepared {
         })
     }
 
-    fn install(self, config: &TelemetryConfig) -> Result<TelemetryGuard, InitError> {
+    fn install<W>(self, config: &TelemetryConfig, writer: W) -> Result<TelemetryGuard, InitError>
+    where
+        W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+    {
         let tracer = self
             .tracer_provider
             .as_ref()
             .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("its-telemetry")));
         let log_layer = config.logs.enabled.then(|| {
             LogLayer::new(config.logs.format, config.service_name.clone(), self.scrubber.clone())
+                .with_writer(writer)
         });
         let subscriber = tracing_subscriber::registry()
             .with(self.filter)

@@ -17,4 +17,4 @@ mod traces;
 
 pub use config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 pub use config_env::VARIABLES as ENVIRONMENT_VARIABLES;
-pub use init::{InitError, ShutdownError, TelemetryGuard, init, try_init};
+pub use init::{InitError, ShutdownError, TelemetryGuard, init, try_init, try_init_with_log_writer};

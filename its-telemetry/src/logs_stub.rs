@@ -14,6 +14,7 @@ pub struct Scrubber;
 pub struct ScrubPatternError;
 impl std::fmt::Display for ScrubPatternError { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("x") } }
 impl Scrubber { pub fn new(_: &ScrubConfig) -> Result<Self, ScrubPatternError> { Ok(Self) } }
-pub struct LogLayer;
-impl LogLayer { pub fn new(_: LogFormat, _: String, _: Scrubber) -> Self { Self } }
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LogLayer {}
+pub struct LogLayer<W>(W);
+impl LogLayer<()> { pub fn new(_: LogFormat, _: String, _: Scrubber) -> Self { Self(()) } }
+impl<W> LogLayer<W> { pub fn with_writer<W2>(self, w: W2) -> LogLayer<W2> { LogLayer(w) } }
+impl<S: tracing::Subscriber, W: 'static> tracing_subscriber::Layer<S> for LogLayer<W> {}

@@ -110,7 +110,6 @@ fn resource(config: &TelemetryConfig) -> Resource {
 #[derive(Debug)]
 struct ReportingExporter<E> {
     inner: E,
-    failures: metrics::Counter,
     warned: AtomicBool,
 }
 
@@ -118,7 +117,6 @@ impl<E> ReportingExporter<E> {
     fn new(inner: E) -> Self {
         Self {
             inner,
-            failures: metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => "traces"),
             warned: AtomicBool::new(false),
         }
     }
@@ -128,7 +126,9 @@ impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let result = self.inner.export(batch).await;
         if let Err(error) = &result {
-            self.failures.increment(1);
+            // Looked up on each failure (a cold path): the exporter is built before the
+            // recorder is installed, so a handle cached at construction would be a no-op.
+            metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => "traces").increment(1);
             if !self.warned.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     target: "its_telemetry::traces",
