@@ -200,7 +200,8 @@ impl TrafficAnalytics {
 
     /// `count` vehicles of one class and direction detected (one frame's worth).
     pub fn vehicles_detected(&self, class: VehicleClass, direction: Direction, count: u64) {
-        self.handles.vehicles[class as usize * Direction::ALL.len() + direction as usize].increment(count);
+        self.handles.vehicles[class as usize * Direction::ALL.len() + direction as usize]
+            .increment(count);
     }
 
     /// A measured speed in km/h, recorded in m/s. Negative, NaN and infinite readings are
@@ -225,7 +226,8 @@ impl TrafficAnalytics {
         severity: Severity,
         detected_at: Instant,
     ) -> Incident {
-        self.handles.incidents[kind as usize * Severity::ALL.len() + severity as usize].increment(1);
+        self.handles.incidents[kind as usize * Severity::ALL.len() + severity as usize]
+            .increment(1);
         self.handles.open[severity as usize].increment(1.0);
         Incident {
             handles: Arc::clone(&self.handles),
@@ -356,8 +358,14 @@ mod tests {
         let response = m::INCIDENT_RESPONSE_DURATION.name;
         assert_eq!(snap.histogram(response, &stage("acknowledged")), vec![30.0]);
         assert_eq!(snap.histogram(response, &stage("resolved")), vec![600.0]);
-        assert_eq!(snap.gauge(m::INCIDENTS_OPEN.name, &[("severity", "critical")]), 0.0);
-        assert_eq!(snap.gauge(m::INCIDENTS_OPEN.name, &[("severity", "low")]), 1.0);
+        assert_eq!(
+            snap.gauge(m::INCIDENTS_OPEN.name, &[("severity", "critical")]),
+            0.0
+        );
+        assert_eq!(
+            snap.gauge(m::INCIDENTS_OPEN.name, &[("severity", "low")]),
+            1.0
+        );
         assert_eq!(snap.gauge(m::DATA_QUALITY.name, &[]), 1.0);
         assert_eq!(snap.gauge(m::COMPUTE_HOURLY_COST.name, &[]), 2.5);
     }

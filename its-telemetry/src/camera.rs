@@ -241,8 +241,9 @@ mod tests {
 
     #[test]
     fn records_every_camera_metric() {
-        let guard: &'static CardinalityGuard =
-            Box::leak(Box::new(CardinalityGuard::new(&CardinalityConfig::default())));
+        let guard: &'static CardinalityGuard = Box::leak(Box::new(CardinalityGuard::new(
+            &CardinalityConfig::default(),
+        )));
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
         let _alive = metrics::with_local_recorder(&recorder, || {
@@ -268,12 +269,21 @@ mod tests {
         assert_eq!(snap.counter(m::FRAMES_RECEIVED.name, &cam), 2);
         assert_eq!(snap.counter(m::INGESTED_BYTES.name, &cam), 1500);
         assert_eq!(snap.counter(m::FRAMES_DECODED.name, &cam), 2);
-        assert_eq!(snap.counter(m::FRAMES_DROPPED.name, &reason("queue_full")), 1);
-        assert_eq!(snap.counter(m::FRAMES_DROPPED.name, &reason("decode_error")), 1);
+        assert_eq!(
+            snap.counter(m::FRAMES_DROPPED.name, &reason("queue_full")),
+            1
+        );
+        assert_eq!(
+            snap.counter(m::FRAMES_DROPPED.name, &reason("decode_error")),
+            1
+        );
         assert_eq!(snap.counter(m::FRAMES_DROPPED.name, &reason("stale")), 0);
         assert_eq!(snap.counter(m::RECONNECTS.name, &cam), 1);
         assert_eq!(snap.gauge(m::CONNECTED.name, &cam), 1.0);
-        assert_eq!(snap.gauge(m::CONNECTED.name, &[("camera_id", "cam-2")]), 0.0);
+        assert_eq!(
+            snap.gauge(m::CONNECTED.name, &[("camera_id", "cam-2")]),
+            0.0
+        );
         assert!(snap.gauge(m::LAST_FRAME_TIMESTAMP.name, &cam) > 1.7e9);
         // cam-1 connected (twice, counted once); cam-2 connected, then its handle dropped.
         assert_eq!(snap.gauge(m::STREAMS_ACTIVE.name, &[]), 1.0);

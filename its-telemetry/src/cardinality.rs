@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(guard.admit(&camera::RECONNECTS, "a"), "a");
         assert_eq!(guard.admit(&camera::RECONNECTS, "b"), OVERFLOW_VALUE);
         assert_eq!(guard.admit(&camera::FRAMES_RECEIVED, "b"), "b");
-        assert_eq!(guard.limit_for(&camera::FRAMES_RECEIVED), DEFAULT_CARDINALITY_LIMIT);
+        assert_eq!(
+            guard.limit_for(&camera::FRAMES_RECEIVED),
+            DEFAULT_CARDINALITY_LIMIT
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::logs::{LogFormat, ScrubConfig, Scrubber};
+use crate::logs::{LogFormat, ScrubConfig, ScrubPatternError, Scrubber};
 
 /// Default address of the Prometheus pull endpoint.
 pub const DEFAULT_METRICS_LISTEN: &str = "0.0.0.0:9464";
@@ -59,6 +59,23 @@ impl ConfigError {
             field: field.to_owned(),
             value: value.to_string(),
             reason: reason.into(),
+        }
+    }
+}
+
+impl From<ScrubPatternError> for ConfigError {
+    fn from(error: ScrubPatternError) -> Self {
+        let (field, value) = match &error {
+            ScrubPatternError::InvalidPattern { field, pattern, .. }
+            | ScrubPatternError::MatchesEmpty { field, pattern } => {
+                (format!("logs.scrub.{field}"), pattern.clone())
+            }
+            _ => ("logs.scrub".to_owned(), String::new()),
+        };
+        Self::Invalid {
+            field,
+            value,
+            reason: error.to_string(),
         }
     }
 }
@@ -124,9 +141,11 @@ impl std::str::FromStr for SamplerKind {
             "parentbased_always_off" => Self::ParentbasedAlwaysOff,
             "parentbased_traceidratio" => Self::ParentbasedTraceIdRatio,
             _ => {
-                return Err("expected always_on, always_off, traceidratio, parentbased_always_on, \
+                return Err(
+                    "expected always_on, always_off, traceidratio, parentbased_always_on, \
                      parentbased_always_off or parentbased_traceidratio"
-                    .into());
+                        .into(),
+                );
             }
         })
     }
@@ -297,7 +316,6 @@ impl Default for CardinalityConfig {
 
 impl TelemetryConfig {
     /// Starts a builder for `service_name`, with defaults for everything else.
-    #[must_use]
     pub fn builder(service_name: impl Into<String>) -> TelemetryConfigBuilder {
         TelemetryConfigBuilder {
             config: Self {
@@ -331,7 +349,10 @@ impl TelemetryConfig {
     ///
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the first variable whose value cannot be used.
-    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         crate::config_env::apply(self, &lookup)?;
         self.validate()
     }
@@ -418,11 +439,9 @@ impl TelemetryConfig {
                 ));
             }
         }
-        tracing_subscriber::EnvFilter::try_new(&self.logs.filter).map_err(|e| {
-            ConfigError::invalid("logs.filter", &self.logs.filter, e.to_string())
-        })?;
-        Scrubber::new(&self.logs.scrub)
-            .map_err(|e| ConfigError::invalid("logs.scrub", "", e.to_string()))?;
+        tracing_subscriber::EnvFilter::try_new(&self.logs.filter)
+            .map_err(|e| ConfigError::invalid("logs.filter", &self.logs.filter, e.to_string()))?;
+        Scrubber::new(&self.logs.scrub)?;
         if self.cardinality.default_limit == 0 {
             return Err(ConfigError::invalid(
                 "cardinality.default_limit",
@@ -458,7 +477,11 @@ pub(crate) fn check_ratio(field: &str, ratio: f64) -> Result<(), ConfigError> {
     if (0.0..=1.0).contains(&ratio) {
         Ok(())
     } else {
-        Err(ConfigError::invalid(field, ratio, "must be between 0 and 1"))
+        Err(ConfigError::invalid(
+            field,
+            ratio,
+            "must be between 0 and 1",
+        ))
     }
 }
 
@@ -635,5 +658,99 @@ impl TelemetryConfigBuilder {
     pub fn build(self) -> Result<TelemetryConfig, ConfigError> {
         self.config.validate()?;
         Ok(self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_yaml_files_parse() {
+        let toml = r#"
+            service_name = "detector"
+            environment = "production"
+            [metrics]
+            listen = "127.0.0.1:9500"
+            [traces]
+            endpoint = "http://localhost:4317"
+            sampler = "parentbased_traceidratio"
+            sampler_ratio = 0.01
+            [logs]
+            format = "pretty"
+            [logs.scrub]
+            plate_patterns = ['\bZZ\d{4}\b']
+        "#;
+        let c = TelemetryConfig::from_toml_str(toml).expect("valid TOML");
+        assert_eq!(c.service_name, "detector");
+        assert_eq!(c.metrics.listen, "127.0.0.1:9500".parse().ok());
+        assert_eq!(c.traces.sampler, SamplerKind::ParentbasedTraceIdRatio);
+        assert_eq!(c.logs.format, LogFormat::Pretty);
+        assert_eq!(c.logs.scrub.plate_patterns.len(), 1);
+
+        let yaml = "service_name: detector\ntraces:\n  endpoint: http://c:4318\n  protocol: http/protobuf\n";
+        let c = TelemetryConfig::from_yaml_str(yaml).expect("valid YAML");
+        assert_eq!(c.traces.protocol, OtlpProtocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn file_errors_name_the_field() {
+        let err =
+            TelemetryConfig::from_toml_str("[traces]\nsampler_ratio = 3.0").expect_err("ratio");
+        assert!(
+            matches!(&err, ConfigError::Invalid { field, .. } if field == "traces.sampler_ratio"),
+            "{err}"
+        );
+        let err = TelemetryConfig::from_toml_str("[traces]\nendpoint = \"localhost:4317\"")
+            .expect_err("scheme");
+        assert!(
+            matches!(&err, ConfigError::Invalid { field, .. } if field == "traces.endpoint"),
+            "{err}"
+        );
+        let err = TelemetryConfig::from_toml_str("[logs]\nformat = \"xml\"").expect_err("format");
+        assert!(err.to_string().contains("format"), "{err}");
+        let err = TelemetryConfig::from_toml_str("unknown_key = 1").expect_err("unknown key");
+        assert!(err.to_string().contains("unknown_key"), "{err}");
+        let err = TelemetryConfig::from_yaml_str("traces:\n  protocol: smoke-signals\n")
+            .expect_err("protocol");
+        assert!(
+            err.to_string().contains("protocol") || err.to_string().contains("smoke-signals"),
+            "{err}"
+        );
+        let err =
+            TelemetryConfig::from_toml_str("[metrics]\nlisten = \"nowhere\"").expect_err("listen");
+        assert!(err.to_string().contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn invalid_scrub_pattern_names_the_field_and_pattern() {
+        let mut config = TelemetryConfig::default();
+        config.logs.scrub.extra_patterns = vec!["(unclosed".into()];
+        match config.validate() {
+            Err(ConfigError::Invalid { field, value, .. }) => {
+                assert_eq!(field, "logs.scrub.extra_patterns[0]");
+                assert_eq!(value, "(unclosed");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builder_validates() {
+        let err = TelemetryConfig::builder("svc")
+            .sampler_ratio(-0.5)
+            .build()
+            .expect_err("ratio");
+        assert!(err.to_string().contains("traces.sampler_ratio"), "{err}");
+        let err = TelemetryConfig::builder(" ").build().expect_err("name");
+        assert!(err.to_string().contains("service_name"), "{err}");
+        let err = TelemetryConfig::builder("svc")
+            .push_gateway("https://gw", 5)
+            .build()
+            .expect_err("https");
+        assert!(
+            err.to_string().contains("metrics.push_gateway.endpoint"),
+            "{err}"
+        );
     }
 }

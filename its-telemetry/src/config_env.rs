@@ -10,33 +10,69 @@ use crate::logs::LogFormat;
 
 /// Every variable the SDK reads, with what it sets; the README's table is this list.
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("OTEL_SDK_DISABLED", "`true` turns every exporter off; logs are still written"),
-    ("OTEL_SERVICE_NAME", "service name (`service.name`, `service` label)"),
+    (
+        "OTEL_SDK_DISABLED",
+        "`true` turns every exporter off; logs are still written",
+    ),
+    (
+        "OTEL_SERVICE_NAME",
+        "service name (`service.name`, `service` label)",
+    ),
     (
         "OTEL_RESOURCE_ATTRIBUTES",
         "`key=value,…` resource attributes; `service.name`, `service.version` and `deployment.environment.name` are read from it too",
     ),
-    ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP collector URL; unset means no trace export"),
-    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTLP URL for traces only; wins over the above"),
-    ("OTEL_EXPORTER_OTLP_PROTOCOL", "`grpc` (default) or `http/protobuf`"),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTLP collector URL; unset means no trace export",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTLP URL for traces only; wins over the above",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "`grpc` (default) or `http/protobuf`",
+    ),
     (
         "OTEL_TRACES_SAMPLER",
         "`parentbased_always_on` (default), `parentbased_traceidratio`, `always_on`, `always_off`, `traceidratio`, `parentbased_always_off`",
     ),
     ("OTEL_TRACES_SAMPLER_ARG", "sampling ratio between 0 and 1"),
     ("RUST_LOG", "log filter directives, default `info`"),
-    ("ITS_TELEMETRY_ENVIRONMENT", "`environment` label, default `development`"),
-    ("ITS_TELEMETRY_SERVICE_VERSION", "`version` label of `its_build_info`"),
-    ("ITS_TELEMETRY_GIT_SHA", "`git_sha` label of `its_build_info`"),
+    (
+        "ITS_TELEMETRY_ENVIRONMENT",
+        "`environment` label, default `development`",
+    ),
+    (
+        "ITS_TELEMETRY_SERVICE_VERSION",
+        "`version` label of `its_build_info`",
+    ),
+    (
+        "ITS_TELEMETRY_GIT_SHA",
+        "`git_sha` label of `its_build_info`",
+    ),
     (
         "ITS_TELEMETRY_METRICS_LISTEN",
         "address of the `/metrics` endpoint, default `0.0.0.0:9464`; `off` serves none",
     ),
-    ("ITS_TELEMETRY_METRICS_PATH", "path of the metrics endpoint, default `/metrics`"),
-    ("ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT", "push gateway URL (http://); enables push mode"),
-    ("ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS", "seconds between pushes, default 15"),
+    (
+        "ITS_TELEMETRY_METRICS_PATH",
+        "path of the metrics endpoint, default `/metrics`",
+    ),
+    (
+        "ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT",
+        "push gateway URL (http://); enables push mode",
+    ),
+    (
+        "ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS",
+        "seconds between pushes, default 15",
+    ),
     ("ITS_TELEMETRY_LOG_FORMAT", "`json` (default) or `pretty`"),
-    ("ITS_TELEMETRY_SCRUB_PII", "`false` turns PII scrubbing off (on by default)"),
+    (
+        "ITS_TELEMETRY_SCRUB_PII",
+        "`false` turns PII scrubbing off (on by default)",
+    ),
     (
         "ITS_TELEMETRY_CARDINALITY_LIMIT",
         "distinct values per label of one metric, default 2000",
@@ -126,7 +162,11 @@ pub(crate) fn apply(
     if let Some(v) = get("ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS") {
         let secs: u64 = parse("ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS", &v)?;
         if secs == 0 {
-            return Err(invalid("ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS", &v, "must be at least 1"));
+            return Err(invalid(
+                "ITS_TELEMETRY_PUSHGATEWAY_INTERVAL_SECS",
+                &v,
+                "must be at least 1",
+            ));
         }
         if let Some(push) = config.metrics.push_gateway.as_mut() {
             push.interval_secs = secs;
@@ -143,7 +183,11 @@ pub(crate) fn apply(
     if let Some(v) = get("ITS_TELEMETRY_CARDINALITY_LIMIT") {
         let limit: usize = parse("ITS_TELEMETRY_CARDINALITY_LIMIT", &v)?;
         if limit == 0 {
-            return Err(invalid("ITS_TELEMETRY_CARDINALITY_LIMIT", &v, "must be at least 1"));
+            return Err(invalid(
+                "ITS_TELEMETRY_CARDINALITY_LIMIT",
+                &v,
+                "must be at least 1",
+            ));
         }
         config.cardinality.default_limit = limit;
     }
@@ -182,7 +226,11 @@ fn parse_resource_attributes(text: &str) -> Result<Vec<(String, String)>, Config
         .filter(|pair| !pair.trim().is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').ok_or_else(|| {
-                invalid("OTEL_RESOURCE_ATTRIBUTES", text, format!("`{pair}` is not key=value"))
+                invalid(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    text,
+                    format!("`{pair}` is not key=value"),
+                )
             })?;
             let key = key.trim();
             if key.is_empty() {
@@ -199,7 +247,11 @@ fn percent_decode(value: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 let (h, l) = (hex(h).unwrap_or(0), hex(l).unwrap_or(0));
                 out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
@@ -261,7 +313,10 @@ mod tests {
         assert_eq!(c.service_name, "detector");
         assert_eq!(c.service_version, "1.4.2");
         assert_eq!(c.environment, "prod");
-        assert_eq!(c.resource_attributes.get("site").map(String::as_str), Some("A,7"));
+        assert_eq!(
+            c.resource_attributes.get("site").map(String::as_str),
+            Some("A,7")
+        );
         assert_eq!(c.traces.endpoint.as_deref(), Some("http://collector:4318"));
         assert_eq!(c.traces.protocol, OtlpProtocol::HttpProtobuf);
         assert_eq!(c.traces.sampler, SamplerKind::ParentbasedTraceIdRatio);
@@ -295,7 +350,11 @@ mod tests {
         for (var, value) in cases {
             let err = from(&[(var, value)]).expect_err(var);
             let message = err.to_string();
-            assert_eq!(field_of(err), (var.to_owned(), value.to_owned()), "{message}");
+            assert_eq!(
+                field_of(err),
+                (var.to_owned(), value.to_owned()),
+                "{message}"
+            );
             assert!(message.contains(var), "{message}");
         }
     }
@@ -309,6 +368,10 @@ mod tests {
     #[test]
     fn disabled_flag() {
         assert!(from(&[("OTEL_SDK_DISABLED", "true")]).expect("ok").disabled);
-        assert!(!from(&[("OTEL_SDK_DISABLED", "false")]).expect("ok").disabled);
+        assert!(
+            !from(&[("OTEL_SDK_DISABLED", "false")])
+                .expect("ok")
+                .disabled
+        );
     }
 }

@@ -45,7 +45,9 @@ pub enum InitError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// `try_init` was already called in this process.
-    #[error("its-telemetry is already initialized: call try_init once per process and keep the guard")]
+    #[error(
+        "its-telemetry is already initialized: call try_init once per process and keep the guard"
+    )]
     AlreadyInitialized,
     /// The metrics endpoint's address could not be bound (port in use, no permission).
     #[error(
@@ -161,12 +163,7 @@ struct Prepared {
 
 impl Prepared {
     fn new(config: &TelemetryConfig) -> Result<Self, InitError> {
-        let scrubber = Scrubber::new(&config.logs.scrub)
-            .map_err(|e| ConfigError::Invalid {
-                field: "logs.scrub".into(),
-                value: String::new(),
-                reason: e.to_string(),
-            })?;
+        let scrubber = Scrubber::new(&config.logs.scrub).map_err(ConfigError::from)?;
         let filter = build_filter(&config.logs.filter)?;
         if config.disabled {
             return Ok(Self {
@@ -189,7 +186,8 @@ impl Prepared {
                 .metrics
                 .listen
                 .map(|addr| {
-                    prometheus::bind(addr).map_err(|source| InitError::MetricsListen { addr, source })
+                    prometheus::bind(addr)
+                        .map_err(|source| InitError::MetricsListen { addr, source })
                 })
                 .transpose()?;
             (Some(prometheus::build_recorder(config)), listener)
@@ -216,8 +214,12 @@ impl Prepared {
             .as_ref()
             .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("its-telemetry")));
         let log_layer = config.logs.enabled.then(|| {
-            LogLayer::new(config.logs.format, config.service_name.clone(), self.scrubber.clone())
-                .with_writer(writer)
+            LogLayer::new(
+                config.logs.format,
+                config.service_name.clone(),
+                self.scrubber.clone(),
+            )
+            .with_writer(writer)
         });
         let subscriber = tracing_subscriber::registry()
             .with(self.filter)
@@ -314,7 +316,10 @@ fn build_tracer_provider(
     let Some(endpoint) = config.traces.endpoint.clone() else {
         // No exporter; spans still get ids, so logs carry trace ids and context propagates.
         return Ok(SdkTracerProvider::builder()
-            .with_sampler(traces::sampler(config.traces.sampler, config.traces.sampler_ratio))
+            .with_sampler(traces::sampler(
+                config.traces.sampler,
+                config.traces.sampler_ratio,
+            ))
             .build());
     };
     let config = config.clone();
@@ -404,14 +409,19 @@ impl TelemetryGuard {
                     }
                 }
                 if let Some(pusher) = pusher {
-                    let _ = runtime.block_on(tokio::time::timeout(timeout, pusher.push()));
+                    // The timer must be created inside the runtime, hence the async block.
+                    runtime.block_on(async {
+                        let _ = tokio::time::timeout(timeout, pusher.push()).await;
+                    });
                 }
                 let _ = shutdown_tx.send(true);
                 runtime.shutdown_timeout(Duration::from_millis(250));
                 let _ = done_tx.send(result);
             });
         if spawned.is_err() {
-            return Err(ShutdownError::Traces("cannot start the shutdown thread".into()));
+            return Err(ShutdownError::Traces(
+                "cannot start the shutdown thread".into(),
+            ));
         }
         // Margin for the runtime's own stop after the trace pipeline's bound.
         match done_rx.recv_timeout(timeout + Duration::from_millis(500)) {

@@ -7,7 +7,6 @@ pub mod catalog;
 pub mod config;
 mod config_env;
 mod init;
-#[path = "logs_stub.rs"]
 pub mod logs;
 pub mod prometheus;
 pub mod sla;
@@ -17,4 +16,6 @@ mod traces;
 
 pub use config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 pub use config_env::VARIABLES as ENVIRONMENT_VARIABLES;
-pub use init::{InitError, ShutdownError, TelemetryGuard, init, try_init, try_init_with_log_writer};
+pub use init::{
+    InitError, ShutdownError, TelemetryGuard, init, try_init, try_init_with_log_writer,
+};

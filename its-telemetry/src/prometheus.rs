@@ -14,7 +14,9 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
 use metrics::{Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use tokio::sync::watch;
 
 use crate::cardinality::exposition_safe;
@@ -46,7 +48,9 @@ pub fn build_recorder(config: &TelemetryConfig) -> PrometheusRecorder {
     let mut builder = PrometheusBuilder::new()
         .add_global_label("service", exposition_safe(&config.service_name))
         .add_global_label("environment", exposition_safe(&config.environment));
-    for metric in catalog::all().filter(|m| m.kind == MetricKind::Histogram && !m.buckets.is_empty()) {
+    for metric in
+        catalog::all().filter(|m| m.kind == MetricKind::Histogram && !m.buckets.is_empty())
+    {
         builder = builder
             .set_buckets_for_metric(Matcher::Full(metric.name.to_owned()), metric.buckets)
             .expect("set_buckets_for_metric only rejects empty bucket lists, filtered out above");
@@ -113,7 +117,11 @@ pub(crate) async fn serve(
 
 fn respond<B>(req: &Request<B>, path: &str, handle: &PrometheusHandle) -> Response<Full<Bytes>> {
     let (status, content_type, body) = if req.uri().path() != path {
-        (StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"not found\n"))
+        (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            Bytes::from_static(b"not found\n"),
+        )
     } else if req.method() != Method::GET && req.method() != Method::HEAD {
         (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -222,7 +230,9 @@ impl Pusher {
 
 impl std::fmt::Debug for Pusher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pusher").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Pusher")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -252,14 +262,20 @@ mod tests {
 
     #[test]
     fn histograms_render_as_histograms_with_help_and_global_labels() {
-        let config = TelemetryConfig::builder("svc").environment("test").build().expect("valid");
+        let config = TelemetryConfig::builder("svc")
+            .environment("test")
+            .build()
+            .expect("valid");
         let recorder = build_recorder(&config);
         let handle = recorder.handle();
         metrics::with_local_recorder(&recorder, || {
             metrics::histogram!(catalog::inference::BATCH_SIZE.name, "model" => "yolo").record(8.0);
         });
         let text = handle.render();
-        assert!(text.contains("# TYPE its_inference_batch_size histogram"), "{text}");
+        assert!(
+            text.contains("# TYPE its_inference_batch_size histogram"),
+            "{text}"
+        );
         assert!(text.contains("# HELP its_inference_batch_size Frames in one inference batch."));
         assert!(text.contains(
             r#"its_inference_batch_size_bucket{service="svc",environment="test",model="yolo",le="8"} 1"#
@@ -270,10 +286,19 @@ mod tests {
     fn responds_only_on_the_configured_path() {
         let handle = build_recorder(&TelemetryConfig::default()).handle();
         let get = |uri: &str| Request::get(uri).body(()).expect("request");
-        assert_eq!(respond(&get("/metrics"), "/metrics", &handle).status(), StatusCode::OK);
-        assert_eq!(respond(&get("/other"), "/metrics", &handle).status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            respond(&get("/metrics"), "/metrics", &handle).status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            respond(&get("/other"), "/metrics", &handle).status(),
+            StatusCode::NOT_FOUND
+        );
         let post = Request::post("/metrics").body(()).expect("request");
-        assert_eq!(respond(&post, "/metrics", &handle).status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            respond(&post, "/metrics", &handle).status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     }
 
     #[test]

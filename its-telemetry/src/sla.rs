@@ -101,10 +101,16 @@ impl Slo {
             return Err(SloError::InvalidObjective { name, objective });
         }
         if window.is_zero() {
-            return Err(SloError::ZeroDuration { name, what: "window" });
+            return Err(SloError::ZeroDuration {
+                name,
+                what: "window",
+            });
         }
         if matches!(sli, Sli::Latency { threshold } if threshold.is_zero()) {
-            return Err(SloError::ZeroDuration { name, what: "threshold" });
+            return Err(SloError::ZeroDuration {
+                name,
+                what: "threshold",
+            });
         }
         Ok(Self {
             name,
@@ -247,7 +253,10 @@ mod tests {
         ));
         assert!(matches!(
             Slo::latency("a", 0.9, Duration::ZERO, DAYS_30),
-            Err(SloError::ZeroDuration { what: "threshold", .. })
+            Err(SloError::ZeroDuration {
+                what: "threshold",
+                ..
+            })
         ));
     }
 
@@ -255,7 +264,8 @@ mod tests {
     fn records_events_and_exports_objective() {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        let slo = Slo::latency("latency", 0.95, Duration::from_millis(100), DAYS_30).expect("valid");
+        let slo =
+            Slo::latency("latency", 0.95, Duration::from_millis(100), DAYS_30).expect("valid");
         assert!((slo.error_budget() - 0.05).abs() < 1e-12);
         metrics::with_local_recorder(&recorder, || {
             let r = slo.recorder();

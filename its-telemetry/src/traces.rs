@@ -163,12 +163,18 @@ mod tests {
     fn http_endpoint_gets_the_signal_path_once() {
         assert_eq!(http_traces_url("http://c:4318"), "http://c:4318/v1/traces");
         assert_eq!(http_traces_url("http://c:4318/"), "http://c:4318/v1/traces");
-        assert_eq!(http_traces_url("http://c:4318/v1/traces"), "http://c:4318/v1/traces");
+        assert_eq!(
+            http_traces_url("http://c:4318/v1/traces"),
+            "http://c:4318/v1/traces"
+        );
     }
 
     #[test]
     fn ratio_samplers_are_parent_based() {
         let s = sampler(SamplerKind::ParentbasedTraceIdRatio, 0.01);
-        assert!(format!("{s:?}").starts_with("ParentBased(TraceIdRatioBased(0.01"), "{s:?}");
+        assert!(
+            format!("{s:?}").starts_with("ParentBased(TraceIdRatioBased(0.01"),
+            "{s:?}"
+        );
     }
 }

@@ -9,7 +9,13 @@ fn readme_lists_every_environment_variable() {
     }
     let rows = readme
         .lines()
-        .filter(|l| l.starts_with("| `OTEL_") || l.starts_with("| `ITS_") || l.starts_with("| `RUST_LOG"))
+        .filter(|l| {
+            l.starts_with("| `OTEL_") || l.starts_with("| `ITS_") || l.starts_with("| `RUST_LOG")
+        })
         .count();
-    assert_eq!(rows, its_telemetry::ENVIRONMENT_VARIABLES.len(), "README lists unknown variables");
+    assert_eq!(
+        rows,
+        its_telemetry::ENVIRONMENT_VARIABLES.len(),
+        "README lists unknown variables"
+    );
 }

@@ -70,7 +70,11 @@ fn parse_sample(line: &str) -> Sample {
             }
             ',' | ' ' => {}
             '=' => {
-                assert_eq!(chars.next().map(|(_, c)| c), Some('"'), "label value quote: {line}");
+                assert_eq!(
+                    chars.next().map(|(_, c)| c),
+                    Some('"'),
+                    "label value quote: {line}"
+                );
                 let mut value = String::new();
                 loop {
                     match chars.next().map(|(_, c)| c) {

@@ -97,7 +97,9 @@ impl OtlpReceiver {
 
     fn requests(&self) -> Vec<ExportTraceServiceRequest> {
         match self {
-            Self::Grpc { requests, .. } => requests.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            Self::Grpc { requests, .. } => {
+                requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            }
             Self::Http(sink) => sink
                 .received()
                 .into_iter()

@@ -10,12 +10,11 @@ use its_telemetry_tests::exposition::Exposition;
 #[test]
 fn ten_thousand_cameras_stay_bounded() {
     const LIMIT: usize = 1000;
-    let guard: &'static CardinalityGuard = Box::leak(Box::new(CardinalityGuard::new(
-        &CardinalityConfig {
+    let guard: &'static CardinalityGuard =
+        Box::leak(Box::new(CardinalityGuard::new(&CardinalityConfig {
             default_limit: LIMIT,
             ..CardinalityConfig::default()
-        },
-    )));
+        })));
     let recorder = its_telemetry::prometheus::build_recorder(&TelemetryConfig::default());
     let handle = recorder.handle();
     let _streams = metrics::with_local_recorder(&recorder, || {
@@ -30,12 +29,19 @@ fn ten_thousand_cameras_stay_bounded() {
     });
     let exposition = Exposition::parse(&handle.render());
     let series: Vec<_> = exposition.series(camera::FRAMES_RECEIVED.name).collect();
-    assert_eq!(series.len(), LIMIT + 1, "LIMIT real ids plus the overflow series");
+    assert_eq!(
+        series.len(),
+        LIMIT + 1,
+        "LIMIT real ids plus the overflow series"
+    );
     let overflow = series
         .iter()
         .find(|s| s.labels["camera_id"] == OVERFLOW_VALUE)
         .expect("overflow series");
-    assert_eq!(overflow.value, 9000.0, "frames of the folded cameras still count");
+    assert_eq!(
+        overflow.value, 9000.0,
+        "frames of the folded cameras still count"
+    );
     let folded: f64 = exposition
         .series(sdk::LABEL_OVERFLOW.name)
         .filter(|s| s.labels["metric"] == camera::FRAMES_RECEIVED.name)
@@ -47,5 +53,8 @@ fn ten_thousand_cameras_stay_bounded() {
         .iter()
         .filter(|s| s.labels.contains_key("camera_id"))
         .count();
-    assert!(per_camera_total <= 10 * (LIMIT + 1), "{per_camera_total} per-camera series");
+    assert!(
+        per_camera_total <= 10 * (LIMIT + 1),
+        "{per_camera_total} per-camera series"
+    );
 }

@@ -33,7 +33,9 @@ fn scrape_of_every_recorder_is_clean_and_complete() {
     assert_ne!(addr.port(), 0);
 
     let fleet = CameraFleet::new(1000);
-    let mut streams: Vec<_> = (0..20).map(|i| fleet.stream(&format!("cam-{i:04}"))).collect();
+    let mut streams: Vec<_> = (0..20)
+        .map(|i| fleet.stream(&format!("cam-{i:04}")))
+        .collect();
     streams.extend(AWKWARD_IDS.iter().map(|id| fleet.stream(id)));
     for cam in &streams {
         cam.connected();
@@ -54,7 +56,9 @@ fn scrape_of_every_recorder_is_clean_and_complete() {
     analytics.compute_hourly_cost(4.1);
 
     let month = Duration::from_secs(30 * 86_400);
-    let availability = Slo::availability("availability", 0.999, month).expect("slo").recorder();
+    let availability = Slo::availability("availability", 0.999, month)
+        .expect("slo")
+        .recorder();
     let latency = Slo::latency("latency_p95", 0.95, Duration::from_millis(100), month)
         .expect("slo")
         .recorder();
@@ -100,15 +104,24 @@ fn scrape_of_every_recorder_is_clean_and_complete() {
         );
     }
     for sample in &exposition.samples {
-        assert_eq!(sample.labels.get("service").map(String::as_str), Some("camera-ai"));
-        assert_eq!(sample.labels.get("environment").map(String::as_str), Some("ci"));
+        assert_eq!(
+            sample.labels.get("service").map(String::as_str),
+            Some("camera-ai")
+        );
+        assert_eq!(
+            sample.labels.get("environment").map(String::as_str),
+            Some("ci")
+        );
     }
     let received: Vec<_> = exposition
         .series(catalog::camera::FRAMES_RECEIVED.name)
         .filter_map(|s| s.labels.get("camera_id").cloned())
         .collect();
     for id in AWKWARD_IDS {
-        assert!(received.iter().any(|r| r == id), "{id:?} did not round-trip: {received:?}");
+        assert!(
+            received.iter().any(|r| r == id),
+            "{id:?} did not round-trip: {received:?}"
+        );
     }
     let build = exposition
         .series(catalog::sdk::BUILD_INFO.name)
@@ -121,7 +134,10 @@ fn scrape_of_every_recorder_is_clean_and_complete() {
         .series("its_camera_decode_duration_seconds_bucket")
         .map(|s| s.labels["le"].clone())
         .collect();
-    assert_eq!(buckets.len(), catalog::camera::DECODE_DURATION.buckets.len() + 1);
+    assert_eq!(
+        buckets.len(),
+        catalog::camera::DECODE_DURATION.buckets.len() + 1
+    );
 
     assert_eq!(scrape::get(addr, "/other").status, 404);
     assert!(matches!(

@@ -34,11 +34,20 @@ async fn spans_are_exported_and_logs_carry_their_ids() {
     for span in &spans {
         assert_eq!(span.service_name.as_deref(), Some("detector"));
     }
-    let parent = spans.iter().find(|s| s.span.name == "handle_batch").expect("parent");
-    let child = spans.iter().find(|s| s.span.name == "infer yolov8").expect("child");
+    let parent = spans
+        .iter()
+        .find(|s| s.span.name == "handle_batch")
+        .expect("parent");
+    let child = spans
+        .iter()
+        .find(|s| s.span.name == "infer yolov8")
+        .expect("child");
     assert_eq!(child.trace_id(), parent.trace_id());
     assert_eq!(child.parent_span_id(), parent.span_id());
-    assert!(parent.parent_span_id().is_empty(), "the batch span is a root");
+    assert!(
+        parent.parent_span_id().is_empty(),
+        "the batch span is a root"
+    );
     assert_eq!(parent.attribute("frames").as_deref(), Some("8"));
 
     let lines = logs.json_lines();

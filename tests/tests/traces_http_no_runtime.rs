@@ -29,5 +29,9 @@ fn http_protobuf_export_without_a_runtime() {
     let spans = servers.block_on(receiver.wait_for_spans(5, Duration::from_secs(10)));
     assert_eq!(spans.len(), 5);
     assert!(spans.iter().all(|s| s.span.name == "count_vehicles"));
-    assert!(spans.iter().all(|s| s.service_name.as_deref() == Some("edge-counter")));
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.service_name.as_deref() == Some("edge-counter"))
+    );
 }

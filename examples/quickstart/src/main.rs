@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
+use its_telemetry::TelemetryConfig;
 use its_telemetry::business::{Direction, IncidentType, Severity, TrafficAnalytics, VehicleClass};
 use its_telemetry::camera::{CameraFleet, DropReason};
 use its_telemetry::sla::Slo;
-use its_telemetry::TelemetryConfig;
 
 /// Command-line options; everything else comes from the environment (see the README).
 struct Options {
@@ -28,16 +28,15 @@ fn parse_options() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
             "--cameras" => options.cameras = parse(&value("--cameras")?, "--cameras")?,
             "--fps" => options.fps = parse(&value("--fps")?, "--fps")?,
             "--seconds" => options.seconds = Some(parse(&value("--seconds")?, "--seconds")?),
             "--help" | "-h" => {
-                return Err("usage: example-quickstart [--cameras N] [--fps N] [--seconds N]".into());
+                return Err(
+                    "usage: example-quickstart [--cameras N] [--fps N] [--seconds N]".into(),
+                );
             }
             other => return Err(format!("unknown option {other}; try --help")),
         }
@@ -96,7 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     analytics.compute_hourly_cost(2.48);
     let month = Duration::from_secs(30 * 86_400);
     let availability = Slo::availability("frame_availability", 0.999, month)?.recorder();
-    let latency = Slo::latency("decode_latency", 0.95, Duration::from_millis(10), month)?.recorder();
+    let latency =
+        Slo::latency("decode_latency", 0.95, Duration::from_millis(10), month)?.recorder();
 
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let started = Instant::now();
@@ -108,7 +108,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ = tick.tick() => {}
             _ = tokio::signal::ctrl_c() => break,
         }
-        if options.seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
+        if options
+            .seconds
+            .is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+        {
             break;
         }
         for cam in &cameras {
@@ -138,7 +141,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         if rng.unit() < 0.01 {
-            let mut incident = analytics.incident_detected(IncidentType::Congestion, Severity::Medium);
+            let mut incident =
+                analytics.incident_detected(IncidentType::Congestion, Severity::Medium);
             incident.acknowledged();
             incident.resolved();
         }

@@ -309,7 +309,11 @@ mod tests {
                 let stem = m.name.trim_end_matches("_total");
                 assert!(stem.ends_with(suffix), "{} should end in {suffix}", m.name);
             }
-            assert!(!m.help.is_empty() && m.help.ends_with('.'), "{}: help", m.name);
+            assert!(
+                !m.help.is_empty() && m.help.ends_with('.'),
+                "{}: help",
+                m.name
+            );
         }
     }
 
