@@ -2,7 +2,10 @@
 //! JSON log line written inside a span carries that span's trace and span ids. The guard is
 //! dropped from inside a multi-thread runtime.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use its_telemetry::TelemetryConfig;
 use its_telemetry_tests::logs::CapturedLogs;
@@ -20,12 +23,17 @@ async fn spans_are_exported_and_logs_carry_their_ids() {
         .expect("valid config");
     let guard = its_telemetry::try_init_with_log_writer(config, logs.clone()).expect("init");
 
+    let mut outgoing = HashMap::new();
     {
         let batch = tracing::info_span!("handle_batch", frames = 8);
         let _batch = batch.enter();
         let infer = tracing::info_span!("infer yolov8");
         let _infer = infer.enter();
         tracing::info!(camera_id = "cam-7", "inside the inference span");
+        // The globally installed W3C propagator writes the current span into outgoing headers.
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.inject_context(&infer.context(), &mut outgoing);
+        });
     }
     drop(guard); // flushes: nothing may be lost on a multi-thread runtime
 
@@ -60,4 +68,10 @@ async fn spans_are_exported_and_logs_carry_their_ids() {
     assert_eq!(line["service"], "detector");
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["fields"]["camera_id"], "cam-7");
+
+    let traceparent = outgoing.get("traceparent").expect("traceparent injected");
+    assert_eq!(
+        traceparent,
+        &format!("00-{}-{}-01", child.trace_id(), child.span_id())
+    );
 }
