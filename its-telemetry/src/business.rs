@@ -115,8 +115,6 @@ label_enum!(
     }
 );
 
-const SPEED_CLASSES: usize = VehicleClass::ALL.len();
-
 /// Records traffic analytics; create once (after [`crate::try_init`]) and clone freely.
 #[derive(Debug, Clone)]
 pub struct TrafficAnalytics {
@@ -208,7 +206,7 @@ impl TrafficAnalytics {
     /// sensor faults and are ignored.
     pub fn vehicle_speed_kmh(&self, class: VehicleClass, kmh: f64) {
         if kmh.is_finite() && kmh >= 0.0 {
-            self.handles.speed[class as usize % SPEED_CLASSES].record(kmh / 3.6);
+            self.handles.speed[class as usize].record(kmh / 3.6);
         }
     }
 

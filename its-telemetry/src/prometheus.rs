@@ -41,7 +41,8 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// metrics::with_local_recorder(&recorder, || {
 ///     its_telemetry::camera::CameraFleet::new(10).stream("cam-1").frame_received(10);
 /// });
-/// assert!(handle.render().contains("its_camera_frames_received_total{"));
+/// let name = its_telemetry::catalog::camera::FRAMES_RECEIVED.name;
+/// assert!(handle.render().contains(&format!("{name}{{")));
 /// ```
 #[must_use]
 pub fn build_recorder(config: &TelemetryConfig) -> PrometheusRecorder {
@@ -268,18 +269,20 @@ mod tests {
             .expect("valid");
         let recorder = build_recorder(&config);
         let handle = recorder.handle();
+        let batch = &catalog::inference::BATCH_SIZE;
         metrics::with_local_recorder(&recorder, || {
-            metrics::histogram!(catalog::inference::BATCH_SIZE.name, "model" => "yolo").record(8.0);
+            metrics::histogram!(batch.name, "model" => "yolo").record(8.0);
         });
         let text = handle.render();
+        let name = batch.name;
+        assert!(text.contains(&format!("# TYPE {name} histogram")), "{text}");
         assert!(
-            text.contains("# TYPE its_inference_batch_size histogram"),
+            text.contains(&format!("# HELP {name} {}", batch.help)),
             "{text}"
         );
-        assert!(text.contains("# HELP its_inference_batch_size Frames in one inference batch."));
-        assert!(text.contains(
-            r#"its_inference_batch_size_bucket{service="svc",environment="test",model="yolo",le="8"} 1"#
-        ), "{text}");
+        let bucket =
+            format!(r#"{name}_bucket{{service="svc",environment="test",model="yolo",le="8"}} 1"#);
+        assert!(text.contains(&bucket), "{text}");
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn port_in_use_then_push_gateway() {
     assert_eq!(push.method, "PUT");
     assert_eq!(push.path, "/metrics/job/edge-site-7");
     let body = String::from_utf8_lossy(&push.body);
-    assert!(body.contains("its_build_info{"), "{body}");
+    let build_info = format!("{}{{", its_telemetry::catalog::sdk::BUILD_INFO.name);
+    assert!(body.contains(&build_info), "{body}");
     guard.shutdown().expect("clean shutdown");
 }

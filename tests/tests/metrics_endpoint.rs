@@ -130,8 +130,9 @@ fn scrape_of_every_recorder_is_clean_and_complete() {
     assert_eq!(build.labels["version"], "1.2.3");
     assert_eq!(build.labels["git_sha"], "abc1234");
     assert_eq!(build.value, 1.0);
+    let bucket_series = format!("{}_bucket", catalog::camera::DECODE_DURATION.name);
     let buckets: Vec<_> = exposition
-        .series("its_camera_decode_duration_seconds_bucket")
+        .series(&bucket_series)
         .map(|s| s.labels["le"].clone())
         .collect();
     assert_eq!(
