@@ -6,6 +6,8 @@ pub mod cardinality;
 pub mod catalog;
 pub mod config;
 mod config_env;
+pub mod gpu;
+pub mod inference;
 mod init;
 pub mod logs;
 pub mod prometheus;

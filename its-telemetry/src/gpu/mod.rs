@@ -1,0 +1,1 @@
+//! GPU metrics through NVML (in progress).
