@@ -16,6 +16,100 @@ pub mod sla;
 mod test_support;
 mod traces;
 
+/// Instruments a model call as one inference batch: queue-to-result duration, outcome,
+/// batch size, frames, pending requests, and a span `infer {model}` that is a child of the
+/// caller's span.
+///
+/// Arguments: `model = "…"` (required), `version = "…"`, `batch = <expression over the
+/// arguments>` (default 1), and, as in `tracing::instrument`, `skip(arg, …)`, `skip_all` and
+/// `fields(key = value, …)`; arguments not skipped are recorded on the span with `Debug`.
+///
+/// A function returning `Result` (`Result`, `io::Result`, `anyhow::Result`, …) ends the batch
+/// as `error` on `Err`, labelled by [`inference::ErrorReason`] when the error implements it and
+/// by the error's type name otherwise — never by its message. A future dropped mid-call is
+/// recorded as `cancelled`, a panic as `panic`.
+///
+/// ```
+/// use its_telemetry::instrument_inference;
+///
+/// struct Detector;
+/// #[derive(Debug)]
+/// struct Frame;
+///
+/// impl Detector {
+///     #[instrument_inference(model = "yolov8n", version = "2024.1", batch = frames.len(), skip(frames))]
+///     fn detect(&self, frames: &[Frame]) -> Result<Vec<&'static str>, std::io::Error> {
+///         Ok(frames.iter().map(|_| "car").collect())
+///     }
+/// }
+///
+/// let cars = Detector.detect(&[Frame, Frame]).expect("detections");
+/// assert_eq!(cars.len(), 2);
+/// ```
+pub use its_telemetry_macros::instrument_inference;
+
+/// Support for the code `#[instrument_inference]` expands to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::inference::{ErrorReason, ModelTelemetry, short_type_name};
+    pub use std::sync::OnceLock;
+    pub use tracing;
+    pub use tracing::Instrument;
+
+    /// Integer types a `batch = …` expression may have.
+    pub trait BatchSize {
+        /// The size as `usize`; negative values count as 0.
+        fn into_batch_size(self) -> usize;
+    }
+    macro_rules! batch_size_from {
+        ($($t:ty),*) => {$(
+            impl BatchSize for $t {
+                fn into_batch_size(self) -> usize {
+                    usize::try_from(self).unwrap_or(0)
+                }
+            }
+        )*};
+    }
+    batch_size_from!(usize, u8, u16, u32, u64, i32, i64, isize);
+
+    /// Converts the `batch = …` expression.
+    pub fn batch_size(n: impl BatchSize) -> usize {
+        n.into_batch_size()
+    }
+
+    /// False when the current span is sampled out, so no child span need be built.
+    #[must_use]
+    pub fn should_trace() -> bool {
+        !crate::inference::parent_sampled_out()
+    }
+
+    /// Borrows an error for reason selection by autoref: [`ViaErrorReason`] when the error
+    /// implements [`ErrorReason`], [`ViaTypeName`] otherwise.
+    pub struct Reason<'a, E>(pub &'a E);
+
+    /// Picked first: the error's own reason.
+    pub trait ViaErrorReason {
+        /// The reason label.
+        fn __its_reason(&self) -> &'static str;
+    }
+    impl<E: ErrorReason> ViaErrorReason for Reason<'_, E> {
+        fn __its_reason(&self) -> &'static str {
+            self.0.reason()
+        }
+    }
+
+    /// Fallback: the error's type name.
+    pub trait ViaTypeName {
+        /// The reason label.
+        fn __its_reason(&self) -> &'static str;
+    }
+    impl<E> ViaTypeName for &Reason<'_, E> {
+        fn __its_reason(&self) -> &'static str {
+            short_type_name::<E>()
+        }
+    }
+}
+
 pub use config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 pub use config_env::VARIABLES as ENVIRONMENT_VARIABLES;
 pub use init::{

@@ -85,7 +85,13 @@ impl Phase {
     }
 }
 
-/// Times one batch; see the [module docs](self) for the rules.
+/// Times one batch, from formation to result.
+///
+/// Phase order is free: [`phase`](Self::phase) ends the running phase and starts the next, and
+/// each phase is recorded at most once per batch (asking again for a recorded phase times
+/// nothing new, so retries cannot double count). The guard ends exactly once: [`ok`](Self::ok),
+/// [`error`](Self::error), or, dropped unfinished, `cancelled` (aborted task) or `panic`
+/// (dropped while unwinding); pending requests go down at that single end.
 ///
 /// Opens a span `infer {model}` (child of the current span) with `model`, `model.version` and
 /// `batch.size`, and adds an event per finished phase. When the current span is sampled out,
@@ -245,7 +251,7 @@ impl Drop for BatchGuard {
 
 /// True when the current OpenTelemetry span is valid and not sampled: a parent-based sampler
 /// would drop our child too, so creating it would be wasted work.
-fn parent_sampled_out() -> bool {
+pub(crate) fn parent_sampled_out() -> bool {
     opentelemetry::Context::map_current(|cx| {
         let span = cx.span();
         let sc = span.span_context();

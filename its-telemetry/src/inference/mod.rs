@@ -11,6 +11,7 @@ mod model;
 mod reason;
 
 pub use accuracy::AccuracyFeedback;
+pub(crate) use batch::parent_sampled_out;
 pub use batch::{BatchGuard, Outcome, Phase};
 pub use drift::{DriftError, DriftLevel, DriftMonitor, DriftThresholds};
 pub use model::ModelTelemetry;

@@ -126,6 +126,13 @@ impl ModelTelemetry {
         &self.inner.version
     }
 
+    /// `infer {model}`, the name of the batch span.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn span_name(&self) -> &str {
+        &self.inner.span_name
+    }
+
     /// A batch of `batch_size` frames was formed now; see [`BatchGuard`].
     #[must_use = "the batch is recorded when the guard finishes or is dropped"]
     pub fn start_batch(&self, batch_size: usize) -> BatchGuard {

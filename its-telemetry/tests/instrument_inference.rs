@@ -1,0 +1,216 @@
+//! What `#[instrument_inference]` records at run time: metrics per outcome, reasons, the span
+//! and its parent.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use its_telemetry::catalog::inference as m;
+use its_telemetry::inference::ErrorReason;
+use its_telemetry::instrument_inference;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+#[derive(Debug)]
+enum DetectError {
+    GpuOutOfMemory,
+}
+
+impl ErrorReason for DetectError {
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::GpuOutOfMemory => "gpu_out_of_memory",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OpaqueError;
+
+#[instrument_inference(model = "yolo", version = "8.1", batch = frames.len(), skip(frames))]
+fn detect(frames: &[u8], fail: bool) -> Result<usize, DetectError> {
+    if fail {
+        return Err(DetectError::GpuOutOfMemory);
+    }
+    Ok(frames.len())
+}
+
+#[instrument_inference(model = "opaque", batch = n)]
+fn opaque(n: usize) -> Result<(), OpaqueError> {
+    let _ = n;
+    Err(OpaqueError)
+}
+
+#[instrument_inference(model = "slow", batch = frames.len(), skip_all)]
+async fn slow(frames: Vec<u8>) -> usize {
+    std::future::pending::<()>().await;
+    frames.len()
+}
+
+#[instrument_inference(model = "boom")]
+fn boom() -> u8 {
+    panic!("model crashed")
+}
+
+/// Name, labels and value of one counter.
+type CounterRow = (String, Vec<(String, String)>, u64);
+
+fn counter(snapshot: &[CounterRow], name: &str, labels: &[(&str, &str)]) -> u64 {
+    snapshot
+        .iter()
+        .filter(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+        })
+        .map(|(.., v)| *v)
+        .sum()
+}
+
+fn counters(snapshotter: &Snapshotter) -> Vec<CounterRow> {
+    snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            DebugValue::Counter(v) => Some((
+                key.key().name().to_owned(),
+                key.key()
+                    .labels()
+                    .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                    .collect(),
+                v,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn spans_of(exporter: &InMemorySpanExporter) -> Vec<SpanData> {
+    exporter.get_finished_spans().expect("finished spans")
+}
+
+#[test]
+fn records_outcomes_reasons_and_a_child_span() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+
+    tracing::subscriber::with_default(subscriber, || {
+        metrics::with_local_recorder(&recorder, || {
+            let request = tracing::info_span!("handle_request");
+            let _entered = request.enter();
+            assert_eq!(detect(&[1, 2, 3], false).ok(), Some(3));
+            assert!(detect(&[1], true).is_err());
+            assert!(opaque(2).is_err());
+
+            // A future dropped mid-call: the batch ends as cancelled.
+            let mut future = pin!(slow(vec![0; 4]));
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(future.as_mut().poll(&mut cx) == Poll::Pending);
+        });
+        let panicked = std::panic::catch_unwind(|| {
+            metrics::with_local_recorder(&recorder, boom);
+        });
+        assert!(panicked.is_err());
+    });
+    let _ = provider.force_flush();
+
+    let snapshot = counters(&snapshotter);
+    let yolo = ("model", "yolo");
+    assert_eq!(
+        counter(
+            &snapshot,
+            m::REQUESTS.name,
+            &[yolo, ("outcome", "ok"), ("version", "8.1")]
+        ),
+        1
+    );
+    assert_eq!(
+        counter(
+            &snapshot,
+            m::REQUESTS.name,
+            &[yolo, ("outcome", "error"), ("reason", "gpu_out_of_memory")]
+        ),
+        1
+    );
+    assert_eq!(
+        counter(
+            &snapshot,
+            m::REQUESTS.name,
+            &[("model", "opaque"), ("reason", "OpaqueError")]
+        ),
+        1,
+        "errors without ErrorReason are labelled by type name"
+    );
+    assert_eq!(counter(&snapshot, m::FRAMES_INFERRED.name, &[yolo]), 3);
+    assert_eq!(
+        counter(
+            &snapshot,
+            m::REQUESTS.name,
+            &[("model", "slow"), ("outcome", "cancelled")]
+        ),
+        1
+    );
+    assert_eq!(
+        counter(
+            &snapshot,
+            m::REQUESTS.name,
+            &[("model", "boom"), ("outcome", "panic")]
+        ),
+        1
+    );
+
+    let spans = spans_of(&exporter);
+    let parent = spans
+        .iter()
+        .find(|s| s.name == "handle_request")
+        .expect("caller span");
+    let infer: Vec<_> = spans.iter().filter(|s| s.name == "infer yolo").collect();
+    assert_eq!(
+        infer.len(),
+        2,
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    for span in &infer {
+        assert_eq!(span.parent_span_id, parent.span_context.span_id());
+        assert_eq!(span.span_context.trace_id(), parent.span_context.trace_id());
+        let attr = |k: &str| {
+            span.attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == k)
+                .map(|kv| kv.value.to_string())
+        };
+        assert_eq!(attr("model").as_deref(), Some("yolo"));
+        assert_eq!(attr("model.version").as_deref(), Some("8.1"));
+    }
+    let failed = infer
+        .iter()
+        .find(|s| matches!(s.status, opentelemetry::trace::Status::Error { .. }))
+        .expect("the failed batch's span has error status");
+    assert!(
+        failed.attributes.iter().any(
+            |kv| kv.key.as_str() == "error.type" && kv.value.to_string() == "gpu_out_of_memory"
+        )
+    );
+    let opaque_span = spans
+        .iter()
+        .find(|s| s.name == "infer opaque")
+        .expect("opaque span");
+    assert!(
+        opaque_span
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "n"),
+        "arguments not skipped are recorded"
+    );
+}
