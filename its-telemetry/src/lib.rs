@@ -5,6 +5,7 @@ pub mod camera;
 pub mod cardinality;
 pub mod catalog;
 pub mod config;
+pub mod http;
 mod config_env;
 mod init;
 pub mod logs;
