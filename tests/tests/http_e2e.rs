@@ -85,13 +85,21 @@ async fn one_trace_from_client_through_server() {
             .oneshot(get("/v1/detect/cam-17", Some("req-abc-123")))
             .await
             .expect("ok response");
-        let boom = client.clone().oneshot(get("/v1/boom", None)).await.expect("500");
+        let boom = client
+            .clone()
+            .oneshot(get("/v1/boom", None))
+            .await
+            .expect("500");
         let missing = client
             .clone()
             .oneshot(get("/no/such/path", None))
             .await
             .expect("404");
-        let scrape = client.clone().oneshot(get("/metrics", None)).await.expect("200");
+        let scrape = client
+            .clone()
+            .oneshot(get("/metrics", None))
+            .await
+            .expect("200");
         (ok, boom, missing, scrape)
     }
     .instrument(batch)
@@ -106,7 +114,10 @@ async fn one_trace_from_client_through_server() {
     );
     let generated = boom.headers().get("x-request-id").expect("generated id");
     assert_eq!(generated.len(), 32);
-    assert!(scrape.headers().get("x-request-id").is_none(), "skipped path");
+    assert!(
+        scrape.headers().get("x-request-id").is_none(),
+        "skipped path"
+    );
 
     let exposition = guard.render_metrics().expect("metrics enabled");
     server.abort();
@@ -127,12 +138,20 @@ async fn one_trace_from_client_through_server() {
         .collect();
     assert_eq!(clients.len(), 4, "{:#?}", names(&spans));
     assert_eq!(
-        spans.iter().filter(|s| s.span.kind == SPAN_KIND_SERVER).count(),
+        spans
+            .iter()
+            .filter(|s| s.span.kind == SPAN_KIND_SERVER)
+            .count(),
         3,
         "no span for the skipped /metrics"
     );
     for span in &spans {
-        assert_eq!(span.trace_id(), root.trace_id(), "one trace: {}", span.span.name);
+        assert_eq!(
+            span.trace_id(),
+            root.trace_id(),
+            "one trace: {}",
+            span.span.name
+        );
         assert_eq!(span.service_name.as_deref(), Some("gateway"));
     }
     for server in [server_ok, server_boom, server_missing] {
@@ -142,8 +161,14 @@ async fn one_trace_from_client_through_server() {
             .unwrap_or_else(|| panic!("{} has no client parent", server.span.name));
         assert_eq!(client.parent_span_id(), root.span_id());
         assert_eq!(client.span.name, "GET");
-        assert_eq!(client.attribute("http.request.method").as_deref(), Some("GET"));
-        assert_eq!(client.attribute("server.address").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            client.attribute("http.request.method").as_deref(),
+            Some("GET")
+        );
+        assert_eq!(
+            client.attribute("server.address").as_deref(),
+            Some("127.0.0.1")
+        );
         assert_eq!(
             client.attribute("server.port"),
             Some(addr.port().to_string())
@@ -154,12 +179,18 @@ async fn one_trace_from_client_through_server() {
         );
     }
 
-    assert_eq!(server_ok.attribute("http.request.method").as_deref(), Some("GET"));
+    assert_eq!(
+        server_ok.attribute("http.request.method").as_deref(),
+        Some("GET")
+    );
     assert_eq!(
         server_ok.attribute("http.route").as_deref(),
         Some("/v1/detect/{camera}")
     );
-    assert_eq!(server_ok.attribute("url.path").as_deref(), Some("/v1/detect/cam-17"));
+    assert_eq!(
+        server_ok.attribute("url.path").as_deref(),
+        Some("/v1/detect/cam-17")
+    );
     assert_eq!(server_ok.attribute("url.scheme").as_deref(), Some("http"));
     assert_eq!(
         server_ok.attribute("http.response.status_code").as_deref(),
@@ -170,7 +201,11 @@ async fn one_trace_from_client_through_server() {
         .expect("request id attribute");
     assert!(request_id.contains("\"req-abc-123\""), "{request_id}");
     assert_eq!(status_code(server_ok), 0, "2xx leaves the status unset");
-    assert_eq!(status_code(server_boom), STATUS_CODE_ERROR, "5xx is an error");
+    assert_eq!(
+        status_code(server_boom),
+        STATUS_CODE_ERROR,
+        "5xx is an error"
+    );
     assert_eq!(server_boom.attribute("error.type").as_deref(), Some("500"));
     assert_eq!(status_code(server_missing), 0, "4xx is not a server error");
     assert_eq!(server_missing.attribute("http.route"), None);
@@ -178,7 +213,11 @@ async fn one_trace_from_client_through_server() {
         .iter()
         .find(|c| c.span_id() == server_missing.parent_span_id())
         .expect("client of the 404");
-    assert_eq!(status_code(client_missing), STATUS_CODE_ERROR, "4xx is a client error");
+    assert_eq!(
+        status_code(client_missing),
+        STATUS_CODE_ERROR,
+        "4xx is a client error"
+    );
 
     let findings = promtool::check_metrics(&exposition);
     assert!(findings.is_empty(), "promtool: {findings}\n{exposition}");
@@ -187,7 +226,11 @@ async fn one_trace_from_client_through_server() {
         let name = format!("{metric}_count");
         parsed
             .series(&name)
-            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|s| {
+                labels
+                    .iter()
+                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
             .map(|s| s.value)
             .sum()
     };
@@ -200,13 +243,22 @@ async fn one_trace_from_client_through_server() {
             ("error_type", error),
         ]
     };
-    assert_eq!(count(server, &server_labels("/v1/detect/{camera}", "200", "")), 1.0);
+    assert_eq!(
+        count(server, &server_labels("/v1/detect/{camera}", "200", "")),
+        1.0
+    );
     assert_eq!(count(server, &server_labels("/v1/boom", "500", "500")), 1.0);
-    assert_eq!(count(server, &server_labels("", "404", "")), 1.0, "{exposition}");
+    assert_eq!(
+        count(server, &server_labels("", "404", "")),
+        1.0,
+        "{exposition}"
+    );
     assert!(
-        parsed
-            .series(&format!("{server}_count"))
-            .all(|s| s.labels.get("http_route").map(String::as_str) != Some("/metrics")),
+        parsed.series(&format!("{server}_count")).all(|s| s
+            .labels
+            .get("http_route")
+            .map(String::as_str)
+            != Some("/metrics")),
         "skipped paths are not recorded"
     );
     let client = CLIENT_REQUEST_DURATION.name;

@@ -28,11 +28,11 @@
 use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry::Context;
 
 /// `traceparent`.
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -324,10 +324,7 @@ impl TextMapPropagator for W3cPropagator {
             return;
         }
         let tp = TraceParent::format(sc);
-        injector.set(
-            "traceparent",
-            String::from_utf8_lossy(&tp).into_owned(),
-        );
+        injector.set("traceparent", String::from_utf8_lossy(&tp).into_owned());
         let state = sc.trace_state().header();
         if !state.is_empty() {
             injector.set("tracestate", state);
@@ -451,16 +448,46 @@ mod tests {
         let cases = [
             ("", Length),
             (&VALID[..54], Length),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", Length),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", Length),
-            ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ForbiddenVersion),
-            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", NotLowercaseHex),
-            ("0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NotLowercaseHex),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g", NotLowercaseHex),
-            ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Delimiter),
-            ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", ZeroTraceId),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", ZeroParentId),
-            ("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", Length),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+                Length,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+                Length,
+            ),
+            (
+                "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                ForbiddenVersion,
+            ),
+            (
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                NotLowercaseHex,
+            ),
+            (
+                "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                NotLowercaseHex,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+                NotLowercaseHex,
+            ),
+            (
+                "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                Delimiter,
+            ),
+            (
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                ZeroTraceId,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                ZeroParentId,
+            ),
+            (
+                "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+                Length,
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(parse(value), Err(expected), "{value:?}");
@@ -489,7 +516,10 @@ mod tests {
             .expect("valid");
         assert_eq!(ts.get("rojo"), Some("00f067aa0ba902b7"));
         assert_eq!(ts.get("tenant@vendor"), Some("x y"));
-        assert_eq!(ts.header(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,tenant@vendor=x y");
+        assert_eq!(
+            ts.header(),
+            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,tenant@vendor=x y"
+        );
 
         let members = |n: usize| {
             (0..n)
@@ -573,7 +603,10 @@ mod tests {
         p.inject_context(&cx, &mut out);
         assert_eq!(out.get("traceparent").map(String::as_str), Some(VALID));
         assert_eq!(out.get("tracestate").map(String::as_str), Some("a=1"));
-        assert_eq!(p.fields().collect::<Vec<_>>(), ["traceparent", "tracestate"]);
+        assert_eq!(
+            p.fields().collect::<Vec<_>>(),
+            ["traceparent", "tracestate"]
+        );
     }
 
     fn hex(n: usize) -> impl Strategy<Value = String> {

@@ -138,7 +138,10 @@ impl Entry {
     fn histogram(&self, outcome: Outcome) -> Histogram {
         let code = outcome.code();
         {
-            let list = self.histograms.read().unwrap_or_else(PoisonError::into_inner);
+            let list = self
+                .histograms
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some((_, h)) = list.iter().find(|(c, _)| *c == code) {
                 return h.clone();
             }
@@ -159,7 +162,10 @@ impl Entry {
             .map(|(k, v)| Label::new(*k, v))
             .collect();
         let histogram = metrics::histogram!(self.descriptor.name, labels);
-        let mut list = self.histograms.write().unwrap_or_else(PoisonError::into_inner);
+        let mut list = self
+            .histograms
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if !list.iter().any(|(c, _)| *c == code) {
             list.push((code, histogram.clone()));
         }
@@ -403,7 +409,9 @@ mod tests {
         assert!(!valid_request_id(&HeaderValue::from_static("")));
         assert!(!valid_request_id(&HeaderValue::from_static("a b")));
         let long = "a".repeat(129);
-        assert!(!valid_request_id(&HeaderValue::from_str(&long).expect("ascii")));
+        assert!(!valid_request_id(
+            &HeaderValue::from_str(&long).expect("ascii")
+        ));
     }
 
     #[test]

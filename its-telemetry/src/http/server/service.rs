@@ -143,15 +143,12 @@ fn request_attributes<B>(req: &Request<B>, method: usize, route: Option<&str>) -
         "network.protocol.version",
         crate::http::protocol_version(req.version()),
     ));
-    let host = req
-        .uri()
-        .host()
-        .or_else(|| {
-            req.headers()
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
-        });
+    let host = req.uri().host().or_else(|| {
+        req.headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
+    });
     if let Some(host) = host {
         attributes.push(KeyValue::new("server.address", host.to_owned()));
     }
