@@ -34,7 +34,7 @@ impl<B> RouteExtractor<B> for RawPath {
 fn app() -> Router {
     Router::new()
         .route("/v1/cameras/{id}", get(|| async { "camera" }))
-        .route("/v1/hang", get(|| std::future::pending::<&'static str>()))
+        .route("/v1/hang", get(std::future::pending::<&'static str>))
         .layer(ServerLayer::new())
 }
 

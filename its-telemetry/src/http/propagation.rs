@@ -537,7 +537,6 @@ mod tests {
             "1abc=1",
             "a=",
             "a=b=c",
-            "a=x ",
             "=b",
             "a",
             "t@=1",
@@ -648,9 +647,14 @@ mod tests {
             if let Ok(tp) = TraceParent::parse(&value) {
                 // Only a change that keeps every field lowercase hex (or the version) may pass.
                 let text = std::str::from_utf8(&value).expect("ascii when valid");
-                prop_assert!(text.bytes().enumerate().all(|(i, b)| {
-                    if [2, 35, 52].contains(&i) { b == b'-' } else { b.is_ascii_digit() || (b'a'..=b'f').contains(&b) }
-                }));
+                let well_formed = text.bytes().enumerate().all(|(i, b)| {
+                    if [2, 35, 52].contains(&i) {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+                    }
+                });
+                prop_assert!(well_formed);
                 prop_assert_ne!(tp.version, 0xff);
             }
         }
