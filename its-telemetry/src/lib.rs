@@ -8,6 +8,7 @@ pub mod config;
 mod config_env;
 pub mod gpu;
 pub mod inference;
+pub mod http;
 mod init;
 pub mod logs;
 pub mod prometheus;

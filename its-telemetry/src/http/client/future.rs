@@ -1,0 +1,55 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::Response;
+use pin_project_lite::pin_project;
+
+use crate::http::record::{Outcome, Recording};
+
+pin_project! {
+    /// The response future of [`ClientService`](super::ClientService): records the request
+    /// when the response head arrives, when the client fails, or — as `cancelled` — when the
+    /// caller drops the future first.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        recording: Option<Recording>,
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("pending", &self.recording.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, recording: Recording) -> Self {
+        Self {
+            inner,
+            recording: Some(recording),
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        if let Some(mut recording) = this.recording.take() {
+            match &result {
+                Ok(response) => recording.finish(Outcome::Status(response.status())),
+                Err(_) => recording.finish(Outcome::Error),
+            }
+        }
+        Poll::Ready(result)
+    }
+}

@@ -1,0 +1,55 @@
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::global::BoxedTracer;
+use tower_layer::Layer;
+
+use super::service::ClientService;
+use crate::catalog::http::CLIENT_REQUEST_DURATION;
+use crate::http::record::HandleCache;
+
+/// Traces and times the requests a client sends, and propagates the trace to the server.
+/// Clones share the metric handles.
+#[derive(Debug, Clone)]
+pub struct ClientLayer {
+    state: Arc<ClientState>,
+}
+
+/// Handles and tracer shared by the services a layer builds; bound on first use.
+#[derive(Debug)]
+pub(crate) struct ClientState {
+    pub(crate) cache: HandleCache,
+    tracer: OnceLock<BoxedTracer>,
+}
+
+impl ClientState {
+    pub(crate) fn tracer(&self) -> &BoxedTracer {
+        self.tracer.get_or_init(crate::http::tracer)
+    }
+}
+
+impl Default for ClientLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClientLayer {
+    /// A client layer; it has no settings.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            state: Arc::new(ClientState {
+                cache: HandleCache::new(&CLIENT_REQUEST_DURATION, 400),
+                tracer: OnceLock::new(),
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for ClientLayer {
+    type Service = ClientService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClientService::new(inner, self.state.clone())
+    }
+}

@@ -1,0 +1,32 @@
+//! The client layer: a CLIENT span per outgoing request, `traceparent`/`tracestate` injected
+//! from it, and the catalog's `http.client.request.duration`.
+//!
+//! The span is named after the method (the conventions' `{METHOD}` when no URL template is
+//! known), is a child of the current context (a handler's server span, an entered `tracing`
+//! span), and carries `http.request.method`, `server.address`, `server.port`, `url.full`
+//! (without the query, which may hold credentials), `network.protocol.version`,
+//! `http.response.status_code` and `error.type`. Responses from 400 up are errors, as the
+//! conventions say for clients. The histogram's `server_address` label is bounded by the
+//! cardinality guard.
+//!
+//! ```
+//! use its_telemetry::http::ClientLayer;
+//! use tower_layer::Layer as _;
+//!
+//! // Wraps any `Service<http::Request<B>>` client: hyper-util's legacy client, a tonic channel.
+//! let send = tower_service_fn(|req: http::Request<()>| async move {
+//!     // Here the W3C headers of the CLIENT span are on the request.
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+//! });
+//! let client = ClientLayer::new().layer(send);
+//! # let _ = client;
+//! # fn tower_service_fn<F>(f: F) -> F { f }
+//! ```
+
+mod future;
+mod layer;
+mod service;
+
+pub use future::ResponseFuture;
+pub use layer::ClientLayer;
+pub use service::ClientService;

@@ -1,0 +1,111 @@
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use http::Request;
+use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use tower_service::Service;
+
+use super::future::ResponseFuture;
+use super::layer::ClientState;
+use crate::http::propagation;
+use crate::http::record::{METHOD_LABELS, METHOD_SPAN_NAMES, Recording, method_index};
+
+/// The service [`ClientLayer`](super::ClientLayer) wraps around a client.
+#[derive(Debug, Clone)]
+pub struct ClientService<S> {
+    inner: S,
+    state: Arc<ClientState>,
+}
+
+impl<S> ClientService<S> {
+    pub(crate) fn new(inner: S, state: Arc<ClientState>) -> Self {
+        Self { inner, state }
+    }
+
+    /// The wrapped client.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S, B, RB> Service<Request<B>> for ClientService<S>
+where
+    S: Service<Request<B>, Response = http::Response<RB>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let start = Instant::now();
+        let method = method_index(req.method());
+        let host = req.uri().host();
+        let (entry, _) = self.state.cache.entry(method, host);
+        let parent = Context::current();
+        let mut span = self.state.tracer().build_with_context(
+            SpanBuilder::from_name(Cow::Borrowed(METHOD_SPAN_NAMES[method]))
+                .with_kind(SpanKind::Client),
+            &parent,
+        );
+        if span.is_recording() {
+            span.set_attributes(request_attributes(&req, method));
+        }
+        let cx = parent.with_span(span);
+        self.send(req, start, entry, cx)
+    }
+}
+
+impl<S> ClientService<S> {
+    fn send<B, RB>(
+        &mut self,
+        mut req: Request<B>,
+        start: Instant,
+        entry: Arc<crate::http::record::Entry>,
+        cx: Context,
+    ) -> ResponseFuture<S::Future>
+    where
+        S: Service<Request<B>, Response = http::Response<RB>>,
+    {
+        propagation::inject_span_context(cx.span().span_context(), req.headers_mut());
+        let recording = Recording::start(start, entry, cx, None);
+        ResponseFuture::new(self.inner.call(req), recording)
+    }
+}
+
+fn request_attributes<B>(req: &Request<B>, method: usize) -> Vec<KeyValue> {
+    let uri = req.uri();
+    let mut attributes = Vec::with_capacity(8);
+    attributes.push(KeyValue::new("http.request.method", METHOD_LABELS[method]));
+    if method == crate::http::record::OTHER_METHOD {
+        attributes.push(KeyValue::new(
+            "http.request.method_original",
+            req.method().as_str().to_owned(),
+        ));
+    }
+    if let Some(host) = uri.host() {
+        attributes.push(KeyValue::new("server.address", host.to_owned()));
+    }
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    attributes.push(KeyValue::new("server.port", i64::from(port)));
+    if let Some(authority) = uri.authority() {
+        attributes.push(KeyValue::new(
+            "url.full",
+            format!("{scheme}://{authority}{}", uri.path()),
+        ));
+    }
+    attributes.push(KeyValue::new(
+        "network.protocol.version",
+        crate::http::protocol_version(req.version()),
+    ));
+    attributes
+}

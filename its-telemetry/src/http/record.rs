@@ -1,0 +1,428 @@
+//! What the server and client layers share: method normalisation, the cache of metric handles
+//! per (method, route or server address, outcome), and the per-request recording that ends the
+//! span and records the duration exactly once — on completion, or on drop when the request
+//! future is abandoned.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::Instant;
+
+use http::{HeaderValue, Method, StatusCode};
+use metrics::{Gauge, Histogram, Label};
+use opentelemetry::trace::{Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+
+use crate::cardinality::{self, OVERFLOW_VALUE};
+use crate::catalog::MetricDescriptor;
+
+/// The methods OpenTelemetry's semantic conventions know; anything else is `_OTHER`.
+const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
+/// Label values per method index; the last one is `_OTHER`.
+pub(crate) const METHOD_LABELS: [&str; 10] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
+];
+/// Span names of requests without a route or template: `HTTP` stands for `_OTHER`.
+pub(crate) const METHOD_SPAN_NAMES: [&str; 10] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "HTTP",
+];
+/// Index of `_OTHER` in [`METHOD_LABELS`].
+pub(crate) const OTHER_METHOD: usize = 9;
+
+/// `error.type` when the inner service returned an error (no status code).
+pub(crate) const ERROR_OTHER: &str = "_OTHER";
+/// `error.type` when the request future was dropped before it finished (the client went away,
+/// a timeout layer gave up).
+pub(crate) const ERROR_CANCELLED: &str = "cancelled";
+
+/// Index into [`METHOD_LABELS`].
+pub(crate) fn method_index(method: &Method) -> usize {
+    KNOWN_METHODS
+        .iter()
+        .position(|m| m == method)
+        .unwrap_or(OTHER_METHOD)
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A response with this status.
+    Status(StatusCode),
+    /// The inner service returned an error.
+    Error,
+    /// The future was dropped first.
+    Cancelled,
+}
+
+impl Outcome {
+    fn code(self) -> u16 {
+        match self {
+            Self::Status(s) => s.as_u16(),
+            Self::Error => 1,
+            Self::Cancelled => 2,
+        }
+    }
+}
+
+/// FNV-1a: route strings are short and trusted to be bounded by the cardinality guard, so a
+/// fast non-keyed hash is the right trade for a per-request lookup.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
+
+/// Handles for one (method, subject) pair, where the subject is the route (server) or the
+/// server address (client). Created once, then shared by every request that matches.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    descriptor: &'static MetricDescriptor,
+    method: &'static str,
+    /// The subject's label value, already admitted by the cardinality guard.
+    label: String,
+    /// The span name for this pair; interned (leaked) because the number of entries is bounded
+    /// by the cardinality limit, and the tracer wants a `Cow<'static, str>` per span.
+    pub(crate) span_name: &'static str,
+    /// Status codes from which `error.type` is set (500 for servers, 400 for clients).
+    error_from: u16,
+    histograms: RwLock<Vec<(u16, Histogram)>>,
+}
+
+impl Entry {
+    fn new(
+        descriptor: &'static MetricDescriptor,
+        method: usize,
+        label: String,
+        span_name: &'static str,
+        error_from: u16,
+    ) -> Self {
+        Self {
+            descriptor,
+            method: METHOD_LABELS[method],
+            label,
+            span_name,
+            error_from,
+            histograms: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The duration histogram for `outcome`, created on first use.
+    fn histogram(&self, outcome: Outcome) -> Histogram {
+        let code = outcome.code();
+        {
+            let list = self
+                .histograms
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, h)) = list.iter().find(|(c, _)| *c == code) {
+                return h.clone();
+            }
+        }
+        let (status, error) = match outcome {
+            Outcome::Status(s) if s.as_u16() >= self.error_from => {
+                (s.as_str().to_owned(), s.as_str().to_owned())
+            }
+            Outcome::Status(s) => (s.as_str().to_owned(), String::new()),
+            Outcome::Error => (String::new(), ERROR_OTHER.to_owned()),
+            Outcome::Cancelled => (String::new(), ERROR_CANCELLED.to_owned()),
+        };
+        let keys = self.descriptor.labels;
+        let values = [self.method.to_owned(), self.label.clone(), status, error];
+        let labels: Vec<Label> = keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| Label::new(*k, v))
+            .collect();
+        let histogram = metrics::histogram!(self.descriptor.name, labels);
+        let mut list = self
+            .histograms
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !list.iter().any(|(c, _)| *c == code) {
+            list.push((code, histogram.clone()));
+        }
+        histogram
+    }
+}
+
+/// The (method, subject) → [`Entry`] cache of one layer; bounded by the cardinality guard.
+#[derive(Debug)]
+pub(crate) struct HandleCache {
+    descriptor: &'static MetricDescriptor,
+    error_from: u16,
+    by_method: [RwLock<FnvMap<Arc<Entry>>>; METHOD_LABELS.len()],
+    /// Entries for requests without a subject (an unmatched route).
+    none: [OnceLock<Arc<Entry>>; METHOD_LABELS.len()],
+    /// Entries for subjects past the cardinality limit.
+    overflow: [OnceLock<Arc<Entry>>; METHOD_LABELS.len()],
+}
+
+/// Span name of a request: `{METHOD} {subject}`, or the method alone; `HTTP` stands for a
+/// method the conventions do not know.
+pub(crate) fn span_name(method: usize, subject: Option<&str>) -> String {
+    let m = if method == OTHER_METHOD {
+        "HTTP"
+    } else {
+        METHOD_LABELS[method]
+    };
+    match subject {
+        Some(s) => format!("{m} {s}"),
+        None => m.to_owned(),
+    }
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+impl HandleCache {
+    pub(crate) fn new(descriptor: &'static MetricDescriptor, error_from: u16) -> Self {
+        Self {
+            descriptor,
+            error_from,
+            by_method: Default::default(),
+            none: Default::default(),
+            overflow: Default::default(),
+        }
+    }
+
+    /// The entry for `method` and `subject`, and whether the subject fitted under the limit
+    /// (an overflowed subject shares one entry and its span name must be built per request).
+    pub(crate) fn entry(&self, method: usize, subject: Option<&str>) -> (Arc<Entry>, bool) {
+        let Some(subject) = subject else {
+            let e = self.none[method].get_or_init(|| {
+                Arc::new(Entry::new(
+                    self.descriptor,
+                    method,
+                    String::new(),
+                    leak(span_name(method, None)),
+                    self.error_from,
+                ))
+            });
+            return (e.clone(), true);
+        };
+        let map = &self.by_method[method];
+        if let Some(e) = map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(subject)
+        {
+            return (e.clone(), true);
+        }
+        let label = cardinality::global().admit(self.descriptor, subject);
+        if label == OVERFLOW_VALUE {
+            let e = self.overflow[method].get_or_init(|| {
+                Arc::new(Entry::new(
+                    self.descriptor,
+                    method,
+                    label,
+                    leak(span_name(method, Some(OVERFLOW_VALUE))),
+                    self.error_from,
+                ))
+            });
+            return (e.clone(), false);
+        }
+        let mut map = map.write().unwrap_or_else(PoisonError::into_inner);
+        let entry = map.entry(subject.into()).or_insert_with(|| {
+            Arc::new(Entry::new(
+                self.descriptor,
+                method,
+                label,
+                leak(span_name(method, Some(subject))),
+                self.error_from,
+            ))
+        });
+        (entry.clone(), true)
+    }
+
+    /// Entries cached so far (tests: the bound on label values).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.by_method
+            .iter()
+            .map(|m| m.read().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
+    }
+}
+
+/// One request being recorded. Finishing it — or dropping it unfinished — ends the span and
+/// records the duration once.
+#[derive(Debug)]
+pub(crate) struct Recording {
+    start: Instant,
+    entry: Arc<Entry>,
+    /// The request's context, holding its span; attached while the inner future is polled.
+    pub(crate) cx: Context,
+    /// Whether `cx` holds a real span worth attaching (not with a no-op tracer and no parent).
+    pub(crate) attach: bool,
+    active: Option<Gauge>,
+    done: bool,
+}
+
+impl Recording {
+    pub(crate) fn start(
+        start: Instant,
+        entry: Arc<Entry>,
+        cx: Context,
+        active: Option<Gauge>,
+    ) -> Self {
+        if let Some(g) = &active {
+            g.increment(1.0);
+        }
+        let attach = cx.span().span_context().is_valid();
+        Self {
+            start,
+            entry,
+            cx,
+            attach,
+            active,
+            done: false,
+        }
+    }
+
+    /// Records `outcome`: histogram, span status and attributes, span end, active gauge.
+    pub(crate) fn finish(&mut self, outcome: Outcome) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let elapsed = self.start.elapsed().as_secs_f64();
+        self.entry.histogram(outcome).record(elapsed);
+        if let Some(g) = &self.active {
+            g.decrement(1.0);
+        }
+        let span = self.cx.span();
+        if span.is_recording() {
+            match outcome {
+                Outcome::Status(s) => {
+                    span.set_attribute(KeyValue::new(
+                        "http.response.status_code",
+                        i64::from(s.as_u16()),
+                    ));
+                    if s.as_u16() >= self.entry.error_from {
+                        span.set_attribute(KeyValue::new("error.type", s.as_str().to_owned()));
+                        span.set_status(Status::error(""));
+                    }
+                }
+                Outcome::Error => {
+                    span.set_attribute(KeyValue::new("error.type", ERROR_OTHER));
+                    span.set_status(Status::error("the service returned an error"));
+                }
+                Outcome::Cancelled => {
+                    span.set_attribute(KeyValue::new("error.type", ERROR_CANCELLED));
+                    span.set_status(Status::error("the request was dropped before it finished"));
+                }
+            }
+        }
+        span.end();
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        self.finish(Outcome::Cancelled);
+    }
+}
+
+/// Generates request ids: 32 lowercase hex characters, unique within the process (a bijective
+/// mix of a counter) and, with a random per-process seed, across processes.
+pub(crate) fn generate_request_id() -> HeaderValue {
+    static SEED: OnceLock<(u64, u64)> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let (a, b) = *SEED.get_or_init(|| {
+        use std::hash::BuildHasher as _;
+        let s = std::collections::hash_map::RandomState::new();
+        (s.hash_one(1u8), s.hash_one(2u8))
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let hi = splitmix(a ^ n);
+    let lo = splitmix(b.wrapping_add(n));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&hi.to_be_bytes());
+    bytes[8..].copy_from_slice(&lo.to_be_bytes());
+    let mut out = [0u8; 32];
+    super::propagation::hex_encode(&bytes, &mut out);
+    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Whether an incoming `x-request-id` is worth keeping: 1–128 visible ASCII characters.
+pub(crate) fn valid_request_id(value: &HeaderValue) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| (0x21..=0x7e).contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::http::SERVER_REQUEST_DURATION;
+
+    #[test]
+    fn methods_outside_the_conventions_are_other() {
+        assert_eq!(METHOD_LABELS[method_index(&Method::GET)], "GET");
+        assert_eq!(METHOD_LABELS[method_index(&Method::PATCH)], "PATCH");
+        let custom = Method::from_bytes(b"BREW").expect("valid token");
+        assert_eq!(METHOD_LABELS[method_index(&custom)], "_OTHER");
+        assert_eq!(span_name(OTHER_METHOD, Some("/x")), "HTTP /x");
+        assert_eq!(span_name(0, None), "GET");
+    }
+
+    #[test]
+    fn request_ids_are_unique_and_well_formed() {
+        let ids: std::collections::HashSet<_> =
+            (0..10_000).map(|_| generate_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| id.len() == 32 && valid_request_id(id)));
+        assert!(!valid_request_id(&HeaderValue::from_static("")));
+        assert!(!valid_request_id(&HeaderValue::from_static("a b")));
+        let long = "a".repeat(129);
+        assert!(!valid_request_id(
+            &HeaderValue::from_str(&long).expect("ascii")
+        ));
+    }
+
+    #[test]
+    fn cache_returns_one_entry_per_pair() {
+        let cache = HandleCache::new(&SERVER_REQUEST_DURATION, 500);
+        let (a, fits) = cache.entry(0, Some("/v1/detect/{camera}"));
+        let (b, _) = cache.entry(0, Some("/v1/detect/{camera}"));
+        assert!(fits && Arc::ptr_eq(&a, &b));
+        assert_eq!(a.span_name, "GET /v1/detect/{camera}");
+        let (none, _) = cache.entry(2, None);
+        assert_eq!(none.span_name, "POST");
+        assert_eq!(cache.len(), 1);
+    }
+}

@@ -1,0 +1,37 @@
+//! The server layer: one SERVER span per request, continuing the caller's W3C trace, and the
+//! catalog's `http.server.request.duration` and `http.server.active_requests`.
+//!
+//! What each request gets:
+//! * a span named `{METHOD} {route}` (or `{METHOD}` when no route matched; `HTTP` for methods
+//!   the semantic conventions do not know), whose parent is the `traceparent` of the request
+//!   when valid — otherwise a new trace starts. It is the current OpenTelemetry context while
+//!   the handler runs, so `tracing` spans, log lines and outgoing calls join it;
+//! * attributes `http.request.method` (`_OTHER` plus `http.request.method_original` for unknown
+//!   methods), `http.route`, `url.path`, `url.scheme`, `network.protocol.version`,
+//!   `server.address`, `user_agent.original`, `http.response.status_code`, `error.type`,
+//!   `http.request.header.x-request-id` — set only on sampled spans, so unsampled requests pay
+//!   for none of them;
+//! * error status for 5xx responses and service errors; 4xx leaves the status unset;
+//! * the duration histogram with `http_request_method`, `http_route` (the route template, never
+//!   the raw path; empty when nothing matched, as the conventions leave the attribute out;
+//!   `_overflow` past the cardinality limit), `http_response_status_code` and `error_type`
+//!   (the status code for 5xx, `_OTHER` for a service error, `cancelled` when the request
+//!   future was dropped before it finished);
+//! * an `x-request-id`: the caller's when it is 1–128 visible ASCII characters, otherwise a
+//!   generated one, put on the request for the handler and echoed on the response.
+//!
+//! The duration ends when the response head is ready; streaming the body is not included.
+//! Metric handles are created once per (method, route, outcome) and cached in the layer.
+
+mod future;
+mod hooks;
+mod layer;
+mod service;
+
+pub use future::ResponseFuture;
+pub use hooks::{
+    DEFAULT_SKIP_PATHS, DefaultRoute, ExtraAttributes, GrpcRoute, RouteExtractor, SkipPaths,
+    SkipRequest,
+};
+pub use layer::{ServerLayer, X_REQUEST_ID};
+pub use service::ServerService;
