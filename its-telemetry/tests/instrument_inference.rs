@@ -214,3 +214,49 @@ fn records_outcomes_reasons_and_a_child_span() {
         "arguments not skipped are recorded"
     );
 }
+
+#[test]
+fn batch_guard_span_has_model_attributes_and_phase_events() {
+    use its_telemetry::inference::{ModelTelemetry, Phase};
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    tracing::subscriber::with_default(subscriber, || {
+        let model = ModelTelemetry::new("detr", "2");
+        let caller = tracing::info_span!("batcher");
+        let _entered = caller.enter();
+        let mut batch = model.start_batch(32);
+        batch.phase(Phase::Preprocess);
+        batch.phase(Phase::Infer);
+        batch.phase(Phase::Postprocess);
+        batch.ok();
+    });
+    let _ = provider.force_flush();
+
+    let spans = spans_of(&exporter);
+    let caller = spans
+        .iter()
+        .find(|s| s.name == "batcher")
+        .expect("caller span");
+    let infer = spans
+        .iter()
+        .find(|s| s.name == "infer detr")
+        .expect("batch span");
+    assert_eq!(infer.parent_span_id, caller.span_context.span_id());
+    let attr = |k: &str| {
+        infer
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(attr("model").as_deref(), Some("detr"));
+    assert_eq!(attr("model.version").as_deref(), Some("2"));
+    assert_eq!(attr("batch.size").as_deref(), Some("32"));
+    let events: Vec<_> = infer.events.iter().map(|e| e.name.to_string()).collect();
+    assert_eq!(events, ["preprocess", "infer", "postprocess"]);
+}
