@@ -375,6 +375,13 @@ impl TelemetryGuard {
         self.handle.as_ref().map(PrometheusHandle::render)
     }
 
+    /// A handle that renders the exposition, for serving `/metrics` from the service's own
+    /// router as well; `None` when metrics are disabled.
+    #[must_use]
+    pub fn prometheus_handle(&self) -> Option<PrometheusHandle> {
+        self.handle.clone()
+    }
+
     /// Flushes and shuts down now, reporting what went wrong; dropping the guard does the same
     /// and logs the error instead.
     ///

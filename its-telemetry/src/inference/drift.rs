@@ -4,7 +4,8 @@
 //! `PSI = Σ (cᵢ − rᵢ) · ln(cᵢ / rᵢ)` over the bins, with `cᵢ` and `rᵢ` the current and reference
 //! shares of bin `i` (shares below 10⁻⁴ are raised to 10⁻⁴ so empty bins stay finite). Each
 //! observation moves at most two bins, so the index is updated in O(1) once the window is
-//! full. Thresholds: warn at 0.1, critical at 0.25 (configurable).
+//! full. Thresholds: warn at 0.1, critical at 0.25 (configurable). The gauge and the level are
+//! reported once the window is full: a part-filled window is too small a sample.
 
 use std::collections::VecDeque;
 
@@ -19,7 +20,7 @@ const MIN_SHARE: f64 = 1e-4;
 /// Where the index stands against its thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DriftLevel {
-    /// Below the warning threshold (or not enough data yet).
+    /// Below the warning threshold, or the window is not full yet.
     Stable,
     /// At or above the warning threshold.
     Warning,
@@ -225,6 +226,11 @@ impl DriftMonitor {
     }
 
     fn publish(&mut self) {
+        // A part-filled window is a small sample whose PSI is mostly noise: report only once
+        // the window is full, so a restart does not page anyone.
+        if self.window.len() < self.capacity {
+            return;
+        }
         self.gauge.set(self.psi);
         let level = if self.psi >= self.thresholds.critical {
             DriftLevel::Critical
@@ -362,6 +368,18 @@ mod tests {
         d.observe(f64::NAN);
         d.observe(f64::INFINITY);
         assert_eq!(d.observations(), 0);
+    }
+
+    #[test]
+    fn nothing_is_reported_until_the_window_is_full() {
+        let mut d = DriftMonitor::confidence("m", &[0.9; 10], 50).expect("valid");
+        for _ in 0..49 {
+            d.observe(0.1);
+        }
+        assert!(d.psi() > 0.25, "the index itself is kept up to date");
+        assert_eq!(d.level(), DriftLevel::Stable, "a part-filled window is not reported");
+        d.observe(0.1);
+        assert_eq!(d.level(), DriftLevel::Critical);
     }
 
     #[test]
