@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Json, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use its_telemetry::http::ServerLayer;
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +126,11 @@ async fn detect(
 
 fn validate(state: &AppState, request: &DetectRequest) -> Result<(), ApiError> {
     if request.frames.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "empty_batch", "no frames in the request"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "empty_batch",
+            "no frames in the request",
+        ));
     }
     if request.frames.len() > state.max_request_frames {
         return Err(ApiError::new(
@@ -155,7 +159,10 @@ fn validate(state: &AppState, request: &DetectRequest) -> Result<(), ApiError> {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "future_timestamp",
-                format!("frame from {} is timestamped in the future", frame.camera_id),
+                format!(
+                    "frame from {} is timestamped in the future",
+                    frame.camera_id
+                ),
             ));
         }
     }
@@ -165,7 +172,10 @@ fn validate(state: &AppState, request: &DetectRequest) -> Result<(), ApiError> {
 async fn metrics(State(state): State<AppState>) -> Response {
     match (state.metrics)() {
         Some(text) => (
-            [(header::CONTENT_TYPE, its_telemetry::prometheus::CONTENT_TYPE)],
+            [(
+                header::CONTENT_TYPE,
+                its_telemetry::prometheus::CONTENT_TYPE,
+            )],
             text,
         )
             .into_response(),
@@ -189,8 +199,8 @@ async fn put_faults(
     State(state): State<AppState>,
     body: Result<Json<Faults>, JsonRejection>,
 ) -> Result<Json<Faults>, ApiError> {
-    let Json(faults) = body
-        .map_err(|r| ApiError::new(r.status(), "malformed_request", r.body_text()))?;
+    let Json(faults) =
+        body.map_err(|r| ApiError::new(r.status(), "malformed_request", r.body_text()))?;
     faults
         .validate()
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_faults", e))?;

@@ -113,7 +113,9 @@ pub struct Batcher {
 
 impl std::fmt::Debug for Item {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Item").field("frame", &self.frame).finish_non_exhaustive()
+        f.debug_struct("Item")
+            .field("frame", &self.frame)
+            .finish_non_exhaustive()
     }
 }
 
@@ -198,7 +200,11 @@ async fn run(
 }
 
 async fn run_one(detector: &Detector, batch: Vec<Item>, stats: &BatchStats) {
-    let oldest = batch.iter().map(|i| i.enqueued).min().unwrap_or_else(Instant::now);
+    let oldest = batch
+        .iter()
+        .map(|i| i.enqueued)
+        .min()
+        .unwrap_or_else(Instant::now);
     let frames: Vec<Frame> = batch.iter().map(|i| i.frame.clone()).collect();
     let result = detector.run_batch(&frames, oldest).await;
     stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -222,7 +228,9 @@ async fn run_one(detector: &Detector, batch: Vec<Item>, stats: &BatchStats) {
                     .find(|i| i.frame.camera_id == d.camera_id)
                     .map(|i| Arc::clone(&i.job));
                 if let Some(owner) = owner {
-                    if let Some((.., found)) = by_job.iter_mut().find(|(j, ..)| Arc::ptr_eq(j, &owner)) {
+                    if let Some((.., found)) =
+                        by_job.iter_mut().find(|(j, ..)| Arc::ptr_eq(j, &owner))
+                    {
                         found.push(d);
                     }
                 }

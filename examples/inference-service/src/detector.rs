@@ -86,16 +86,17 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// A detector with `gpu_streams` batches in flight at most.
+    /// A detector with `gpu_streams` batches in flight at most and a drift window of
+    /// `drift_window` detections.
     ///
     /// # Panics
     /// Never in practice: the drift baseline is built from valid confidences.
     #[must_use]
-    pub fn new(gpu_streams: usize, faults: FaultSwitch) -> Self {
+    pub fn new(gpu_streams: usize, drift_window: usize, faults: FaultSwitch) -> Self {
         let mut rng = Rng::new(7);
         // Reference distribution: confidences of the healthy model.
         let baseline: Vec<f64> = (0..5000).map(|_| healthy_confidence(&mut rng)).collect();
-        let drift = DriftMonitor::confidence(MODEL, &baseline, 2000)
+        let drift = DriftMonitor::confidence(MODEL, &baseline, drift_window.max(1))
             .expect("a baseline of finite confidences is valid");
         Self {
             model: ModelTelemetry::new(MODEL, MODEL_VERSION),
@@ -107,7 +108,9 @@ impl Detector {
     }
 
     fn rng(&self) -> std::sync::MutexGuard<'_, Rng> {
-        self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs one batch: waits for a GPU stream, then pre-process, infer, post-process.
@@ -155,7 +158,10 @@ impl Detector {
         let detections = self.detect(frames, faults.confidence_drift);
         batch.record_detections(detections.iter().map(|d| (d.class.as_str(), d.confidence)));
         {
-            let mut drift = self.drift.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut drift = self
+                .drift
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for d in &detections {
                 drift.observe(f64::from(d.confidence));
             }
@@ -187,7 +193,12 @@ impl Detector {
                     class: class.to_owned(),
                     confidence: confidence as f32,
                     speed_kmh: 0.0,
-                    direction: if rng.chance(0.5) { "inbound" } else { "outbound" }.to_owned(),
+                    direction: if rng.chance(0.5) {
+                        "inbound"
+                    } else {
+                        "outbound"
+                    }
+                    .to_owned(),
                 });
             }
         }

@@ -46,7 +46,11 @@ pub struct RunningService {
 /// When the listen address cannot be bound.
 pub async fn start(options: &Options, metrics: MetricsRenderer) -> std::io::Result<RunningService> {
     let faults = FaultSwitch::new(options.faults.clone());
-    let detector = Arc::new(Detector::new(options.gpu_streams, faults.clone()));
+    let detector = Arc::new(Detector::new(
+        options.gpu_streams,
+        options.drift_window,
+        faults.clone(),
+    ));
     let batch_stats = Arc::new(BatchStats::default());
     let (batcher, drain) = Batcher::start(
         detector,
@@ -57,7 +61,11 @@ pub async fn start(options: &Options, metrics: MetricsRenderer) -> std::io::Resu
     let ready = Arc::new(AtomicBool::new(true));
     let state = api::AppState {
         batcher,
-        cameras: Arc::new(simulator::camera_ids(options.cameras.max(1)).into_iter().collect::<HashSet<_>>()),
+        cameras: Arc::new(
+            simulator::camera_ids(options.cameras.max(1))
+                .into_iter()
+                .collect::<HashSet<_>>(),
+        ),
         max_request_frames: options.max_request_frames,
         faults: faults.clone(),
         metrics,
@@ -123,7 +131,8 @@ impl RunningService {
 
     /// Stops the simulator, stops accepting requests, finishes queued batches.
     pub async fn shutdown(self) {
-        self.ready.store(false, std::sync::atomic::Ordering::Release);
+        self.ready
+            .store(false, std::sync::atomic::Ordering::Release);
         let _ = self.stop.send(true);
         if let Some(simulator) = self.simulator {
             let _ = simulator.await;

@@ -25,6 +25,8 @@ pub struct Options {
     pub max_request_frames: usize,
     /// Batches running on the simulated GPU at once.
     pub gpu_streams: usize,
+    /// Detections in the drift monitor's sliding window.
+    pub drift_window: usize,
     /// Stop after this long (`None`: until Ctrl-C or SIGTERM).
     pub duration: Option<Duration>,
     /// Seconds between summary lines on the terminal (0: none).
@@ -44,6 +46,7 @@ impl Default for Options {
             max_wait: Duration::from_millis(10),
             max_request_frames: 256,
             gpu_streams: 4,
+            drift_window: 2000,
             duration: None,
             summary_every: Duration::from_secs(5),
             faults: Faults::default(),
@@ -81,6 +84,7 @@ Flags (environment variable in brackets):
   --max-wait-ms N            longest wait for a batch to fill [ITS_EXAMPLE_MAX_WAIT_MS] (10)
   --max-request-frames N     most frames per request, more is 413 [ITS_EXAMPLE_MAX_REQUEST_FRAMES] (256)
   --gpu-streams N            batches on the simulated GPU at once [ITS_EXAMPLE_GPU_STREAMS] (4)
+  --drift-window N           detections in the drift window [ITS_EXAMPLE_DRIFT_WINDOW] (2000)
   --seconds N                stop after N seconds [ITS_EXAMPLE_SECONDS] (run until Ctrl-C)
   --summary-seconds N        seconds between summary lines, 0 = none [ITS_EXAMPLE_SUMMARY_SECONDS] (5)
 Fault knobs (also changeable at run time: PUT /admin/faults with the same names in JSON):
@@ -141,6 +145,7 @@ pub fn parse(
         "--max-wait-ms",
         "--max-request-frames",
         "--gpu-streams",
+        "--drift-window",
         "--seconds",
         "--summary-seconds",
         "--error-rate",
@@ -181,7 +186,11 @@ pub fn parse(
     if let Some(x) = number("--fps", "ITS_EXAMPLE_FPS", 1)? {
         o.fps = u32::try_from(x).unwrap_or(u32::MAX);
     }
-    if let Some(x) = number("--cameras-per-gateway", "ITS_EXAMPLE_CAMERAS_PER_GATEWAY", 1)? {
+    if let Some(x) = number(
+        "--cameras-per-gateway",
+        "ITS_EXAMPLE_CAMERAS_PER_GATEWAY",
+        1,
+    )? {
         o.cameras_per_gateway = size(x);
     }
     if let Some(x) = number("--max-batch", "ITS_EXAMPLE_MAX_BATCH", 1)? {
@@ -195,6 +204,9 @@ pub fn parse(
     }
     if let Some(x) = number("--gpu-streams", "ITS_EXAMPLE_GPU_STREAMS", 1)? {
         o.gpu_streams = size(x);
+    }
+    if let Some(x) = number("--drift-window", "ITS_EXAMPLE_DRIFT_WINDOW", 1)? {
+        o.drift_window = size(x);
     }
     if let Some(x) = number("--seconds", "ITS_EXAMPLE_SECONDS", 1)? {
         o.duration = Some(Duration::from_secs(x));
@@ -266,8 +278,17 @@ mod tests {
     #[test]
     fn flags_win_over_environment() {
         let o = run(
-            &["--cameras", "20", "--error-rate", "0.5", "--incident-backlog"],
-            &[("ITS_EXAMPLE_CAMERAS", "7"), ("ITS_FAULT_LATENCY_SPIKE_MS", "120")],
+            &[
+                "--cameras",
+                "20",
+                "--error-rate",
+                "0.5",
+                "--incident-backlog",
+            ],
+            &[
+                ("ITS_EXAMPLE_CAMERAS", "7"),
+                ("ITS_FAULT_LATENCY_SPIKE_MS", "120"),
+            ],
         )
         .expect("valid");
         assert_eq!(o.cameras, 20);
@@ -280,9 +301,13 @@ mod tests {
     fn bad_values_name_the_flag_or_variable() {
         let e = run(&["--fps", "0"], &[]).expect_err("fps 0").to_string();
         assert!(e.contains("--fps"), "{e}");
-        let e = run(&[], &[("ITS_FAULT_ERROR_RATE", "2")]).expect_err("rate").to_string();
+        let e = run(&[], &[("ITS_FAULT_ERROR_RATE", "2")])
+            .expect_err("rate")
+            .to_string();
         assert!(e.contains("ITS_FAULT_ERROR_RATE"), "{e}");
-        let e = run(&["--bogus", "1"], &[]).expect_err("unknown").to_string();
+        let e = run(&["--bogus", "1"], &[])
+            .expect_err("unknown")
+            .to_string();
         assert!(e.contains("--bogus"), "{e}");
     }
 }

@@ -9,7 +9,11 @@ impl Rng {
     /// Seeded; a zero seed is replaced because xorshift would stay at zero.
     #[must_use]
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Self(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next 64 random bits.

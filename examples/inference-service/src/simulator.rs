@@ -61,14 +61,9 @@ impl Slos {
             availability: Slo::availability("detection_availability", 0.999, month)
                 .expect("valid SLO")
                 .recorder(),
-            latency: Slo::latency(
-                "detection_latency",
-                0.95,
-                Duration::from_millis(100),
-                month,
-            )
-            .expect("valid SLO")
-            .recorder(),
+            latency: Slo::latency("detection_latency", 0.95, Duration::from_millis(100), month)
+                .expect("valid SLO")
+                .recorder(),
         }
     }
 }
@@ -188,7 +183,10 @@ async fn gateway(
             continue;
         }
         let sent = frames.len();
-        shared.stats.frames.fetch_add(sent as u64, Ordering::Relaxed);
+        shared
+            .stats
+            .frames
+            .fetch_add(sent as u64, Ordering::Relaxed);
         let started = Instant::now();
         let outcome = send(&mut client, &url, frames).await;
         let took = started.elapsed();
@@ -206,7 +204,12 @@ async fn gateway(
                 }
             }
         }
-        incidents(&shared, &mut rng, faults.incident_backlog, &mut open_incidents);
+        incidents(
+            &shared,
+            &mut rng,
+            faults.incident_backlog,
+            &mut open_incidents,
+        );
     }
     for (.., stream) in &streams {
         if stream.is_connected() {
@@ -234,7 +237,12 @@ where
     if !response.status().is_success() {
         return Err(());
     }
-    let bytes = response.into_body().collect().await.map_err(|_| ())?.to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|_| ())?
+        .to_bytes();
     serde_json::from_slice(&bytes).map_err(|_| ())
 }
 
@@ -269,7 +277,8 @@ fn incidents(
     backlog: bool,
     open: &mut Vec<its_telemetry::business::Incident>,
 ) {
-    if !rng.chance(0.002) {
+    // An incident now and then; a backlog comes with a surge of them.
+    if !rng.chance(if backlog { 0.05 } else { 0.002 }) {
         return;
     }
     let kind = IncidentType::ALL[rng.below(IncidentType::ALL.len())];
@@ -279,7 +288,9 @@ fn incidents(
         let detected = Instant::now()
             .checked_sub(Duration::from_secs(600))
             .unwrap_or_else(Instant::now);
-        let mut incident = shared.analytics.incident_detected_at(kind, severity, detected);
+        let mut incident = shared
+            .analytics
+            .incident_detected_at(kind, severity, detected);
         incident.acknowledged();
         if open.len() < 1000 {
             open.push(incident);
