@@ -91,8 +91,10 @@ pub async fn run(
         total_cameras: cameras,
     });
     let ids = camera_ids(cameras);
+    let chunks: Vec<&[String]> = ids.chunks(per_gateway.max(1)).collect();
+    let period = Duration::from_secs(1) / fps.max(1);
     let mut gateways = tokio::task::JoinSet::new();
-    for (g, chunk) in ids.chunks(per_gateway.max(1)).enumerate() {
+    for (g, chunk) in chunks.iter().enumerate() {
         let streams: Vec<(usize, String, CameraStream)> = chunk
             .iter()
             .enumerate()
@@ -100,7 +102,9 @@ pub async fn run(
             .collect();
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
-        gateways.spawn(gateway(streams, fps, shared, shutdown, g as u64));
+        // Real cameras are not synchronised: spread the gateways over one frame period.
+        let offset = period.mul_f64(g as f64 / chunks.len() as f64);
+        gateways.spawn(gateway(streams, fps, offset, shared, shutdown, g as u64));
     }
     let mut quality = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -128,6 +132,7 @@ struct Shared {
 async fn gateway(
     streams: Vec<(usize, String, CameraStream)>,
     fps: u32,
+    offset: Duration,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
     seed: u64,
@@ -137,7 +142,8 @@ async fn gateway(
         .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
     let url = format!("http://{}/v1/detect", shared.target);
     let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9) + 1);
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / fps.max(1));
+    let start = tokio::time::Instant::now() + offset;
+    let mut tick = tokio::time::interval_at(start, Duration::from_secs(1) / fps.max(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut open_incidents = Vec::new();
     // Whether each camera was ever up: its next connect is then a reconnect.

@@ -1,0 +1,297 @@
+//! `monitoring/opentelemetry/otel-collector.yaml`, checked as YAML: no collector binary can be
+//! installed here, so this test does the wiring checks `otelcol validate` would do (every pipeline
+//! names defined components, components fit the signal) plus the requirements.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+const SECTIONS: &[&str] = &[
+    "receivers",
+    "processors",
+    "exporters",
+    "connectors",
+    "extensions",
+];
+
+fn config() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../monitoring/opentelemetry/otel-collector.yaml");
+    let text = std::fs::read_to_string(&path).expect("read otel-collector.yaml");
+    serde_yaml::from_str(&text).expect("otel-collector.yaml is YAML")
+}
+
+/// `type/name` -> `type`.
+fn kind(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(t, _)| t)
+}
+
+fn defined(cfg: &Value, section: &str) -> BTreeSet<String> {
+    cfg.get(section)
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.keys()
+                .map(|k| k.as_str().expect("component id is a string").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .map(|i| i.as_str().expect("component id").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pipelines(cfg: &Value) -> Vec<(String, Value)> {
+    cfg["service"]["pipelines"]
+        .as_mapping()
+        .expect("service.pipelines")
+        .iter()
+        .map(|(k, v)| (k.as_str().expect("pipeline id").to_owned(), v.clone()))
+        .collect()
+}
+
+fn pipeline(cfg: &Value, signal: &str) -> Value {
+    pipelines(cfg)
+        .into_iter()
+        .find(|(id, _)| id == signal)
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("no `{signal}` pipeline"))
+}
+
+/// Signals a component type supports, for the types this config may use (None: unknown type).
+fn supports(kind: &str, signal: &str) -> Option<bool> {
+    let all = ["traces", "metrics", "logs"];
+    let signals: &[&str] = match kind {
+        "otlp" | "otlphttp" | "memory_limiter" | "batch" | "attributes" | "redaction"
+        | "transform" | "filter" | "resource" | "debug" => &all,
+        "tail_sampling" | "probabilistic_sampler" => &["traces", "logs"],
+        "loki" => &["logs"],
+        "prometheus" | "prometheusremotewrite" => &["metrics"],
+        _ => return None,
+    };
+    Some(signals.contains(&signal))
+}
+
+#[test]
+fn otlp_receiver_listens_on_grpc_4317_and_http_4318() {
+    let cfg = config();
+    let protocols = &cfg["receivers"]["otlp"]["protocols"];
+    for (protocol, port) in [("grpc", ":4317"), ("http", ":4318")] {
+        let endpoint = protocols[protocol]["endpoint"]
+            .as_str()
+            .unwrap_or_else(|| panic!("receivers.otlp.protocols.{protocol}.endpoint"));
+        assert!(endpoint.ends_with(port), "{protocol} endpoint {endpoint}");
+    }
+}
+
+#[test]
+fn pipelines_reference_defined_components_that_fit_their_signal() {
+    let cfg = config();
+    let mut failures = Vec::new();
+    let connectors = defined(&cfg, "connectors");
+    let mut used = BTreeSet::new();
+    for (id, p) in pipelines(&cfg) {
+        let signal = kind(&id);
+        if !["traces", "metrics", "logs"].contains(&signal) {
+            failures.push(format!("pipeline {id}: unknown signal"));
+        }
+        for (role, section) in [
+            ("receivers", "receivers"),
+            ("processors", "processors"),
+            ("exporters", "exporters"),
+        ] {
+            let names = ids(&p, role);
+            if role != "processors" && names.is_empty() {
+                failures.push(format!("pipeline {id}: no {role}"));
+            }
+            let available = defined(&cfg, section);
+            for name in names {
+                let connector = role != "processors" && connectors.contains(&name);
+                if !(available.contains(&name) || connector) {
+                    failures.push(format!("pipeline {id}: {role} `{name}` is not defined"));
+                }
+                match supports(kind(&name), signal) {
+                    Some(true) => {}
+                    Some(false) => {
+                        failures.push(format!("pipeline {id}: `{name}` has no {signal}"))
+                    }
+                    None => failures.push(format!(
+                        "pipeline {id}: unknown component type of `{name}`; add it to supports()"
+                    )),
+                }
+                used.insert(name);
+            }
+        }
+    }
+    for ext in ids(&cfg["service"], "extensions") {
+        if !defined(&cfg, "extensions").contains(&ext) {
+            failures.push(format!("service.extensions: `{ext}` is not defined"));
+        }
+        used.insert(ext);
+    }
+    for section in SECTIONS {
+        for name in defined(&cfg, section) {
+            if !used.contains(&name) {
+                failures.push(format!("{section}.{name} is defined but unused"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_signal_has_a_pipeline_with_memory_limiter_first_and_batch_last() {
+    let cfg = config();
+    for signal in ["traces", "logs", "metrics"] {
+        let processors = ids(&pipeline(&cfg, signal), "processors");
+        assert_eq!(
+            processors.first().map(|p| kind(p)),
+            Some("memory_limiter"),
+            "{signal}: memory_limiter must be first: {processors:?}"
+        );
+        assert_eq!(
+            processors.last().map(|p| kind(p)),
+            Some("batch"),
+            "{signal}: batch must be last: {processors:?}"
+        );
+    }
+    let limiter = &cfg["processors"]["memory_limiter"];
+    assert!(
+        limiter["check_interval"].as_str().is_some(),
+        "memory_limiter.check_interval"
+    );
+    assert!(
+        limiter.get("limit_mib").is_some() || limiter.get("limit_percentage").is_some(),
+        "memory_limiter needs limit_mib or limit_percentage"
+    );
+}
+
+#[test]
+fn tail_sampling_keeps_errors_slow_traces_and_a_1_percent_baseline() {
+    let cfg = config();
+    let processors = ids(&pipeline(&cfg, "traces"), "processors");
+    let at = processors
+        .iter()
+        .position(|p| kind(p) == "tail_sampling")
+        .expect("tail_sampling in the traces pipeline");
+    let batch = processors
+        .iter()
+        .position(|p| kind(p) == "batch")
+        .expect("batch");
+    assert!(at < batch, "sample before batching: {processors:?}");
+
+    // Top-level policies are OR-ed: a trace is kept if any one says so.
+    let policies = cfg["processors"][processors[at].as_str()]["policies"]
+        .as_sequence()
+        .expect("tail_sampling.policies");
+    let of_type = |t: &str| {
+        policies
+            .iter()
+            .find(|p| p["type"].as_str() == Some(t))
+            .unwrap_or_else(|| panic!("no `{t}` policy"))
+    };
+    let errors = of_type("status_code")["status_code"]["status_codes"]
+        .as_sequence()
+        .expect("status_codes");
+    assert!(
+        errors.iter().any(|c| c.as_str() == Some("ERROR")),
+        "errors kept"
+    );
+    assert_eq!(
+        of_type("latency")["latency"]["threshold_ms"].as_u64(),
+        Some(100),
+        "traces slower than 100 ms kept"
+    );
+    assert_eq!(
+        of_type("probabilistic")["probabilistic"]["sampling_percentage"].as_f64(),
+        Some(1.0),
+        "1 % baseline"
+    );
+}
+
+#[test]
+fn pii_attributes_are_removed_in_every_pipeline() {
+    const PII: &[&str] = &[
+        "enduser.id",
+        "client.address",
+        "http.request.header.authorization",
+        "plate",
+    ];
+    let cfg = config();
+    for signal in ["traces", "logs", "metrics"] {
+        let processors = ids(&pipeline(&cfg, signal), "processors");
+        let removed: BTreeSet<String> = processors
+            .iter()
+            .filter(|p| kind(p) == "attributes")
+            .flat_map(|p| {
+                cfg["processors"][p.as_str()]["actions"]
+                    .as_sequence()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|a| matches!(a["action"].as_str(), Some("delete" | "hash")))
+            .filter_map(|a| a["key"].as_str().map(str::to_owned))
+            .collect();
+        for key in PII {
+            assert!(
+                removed.contains(*key),
+                "{signal}: `{key}` is neither deleted nor hashed"
+            );
+        }
+        let pii_at = processors
+            .iter()
+            .position(|p| kind(p) == "attributes")
+            .expect("attributes processor");
+        assert!(pii_at < processors.len() - 1, "PII removed before batch");
+    }
+    for pattern in cfg["processors"]["redaction"]["blocked_values"]
+        .as_sequence()
+        .expect("redaction.blocked_values")
+    {
+        let pattern = pattern.as_str().expect("pattern");
+        regex::Regex::new(pattern).unwrap_or_else(|e| panic!("blocked value {pattern}: {e}"));
+    }
+}
+
+#[test]
+fn traces_go_to_jaeger_logs_to_loki_metrics_to_prometheus() {
+    let cfg = config();
+    let exporter = |signal: &str, check: &dyn Fn(&str, &Value) -> bool, what: &str| {
+        let exporters = ids(&pipeline(&cfg, signal), "exporters");
+        assert!(
+            exporters
+                .iter()
+                .any(|e| check(kind(e), &cfg["exporters"][e.as_str()])),
+            "{signal} pipeline must export to {what}: {exporters:?}"
+        );
+    };
+    exporter(
+        "traces",
+        &|k, c| k == "otlp" && c["endpoint"].as_str() == Some("jaeger:4317"),
+        "Jaeger over OTLP (jaeger:4317)",
+    );
+    exporter(
+        "logs",
+        &|k, c| {
+            k == "loki"
+                || (k == "otlphttp"
+                    && c["endpoint"]
+                        .as_str()
+                        .is_some_and(|e| e.contains("loki") && e.ends_with("/otlp")))
+        },
+        "Loki",
+    );
+    exporter(
+        "metrics",
+        &|k, _| k == "prometheus" || k == "prometheusremotewrite",
+        "Prometheus",
+    );
+}
