@@ -377,7 +377,11 @@ mod tests {
             d.observe(0.1);
         }
         assert!(d.psi() > 0.25, "the index itself is kept up to date");
-        assert_eq!(d.level(), DriftLevel::Stable, "a part-filled window is not reported");
+        assert_eq!(
+            d.level(),
+            DriftLevel::Stable,
+            "a part-filled window is not reported"
+        );
         d.observe(0.1);
         assert_eq!(d.level(), DriftLevel::Critical);
     }
