@@ -4,14 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v promtool >/dev/null 2>&1; then
+# The end-to-end tests use real tools from Debian: promtool and prometheus (package
+# prometheus), amtool and alertmanager (prometheus-alertmanager), docker-compose (config checks).
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    echo "==> installing promtool (Debian package prometheus)"
+    echo "==> installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      prometheus prometheus-alertmanager >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "promtool is missing: run 'sudo apt-get install -y prometheus prometheus-alertmanager' first" >&2
+    echo "missing tools: run 'sudo apt-get install -y ${missing[*]}' first" >&2
     exit 1
   fi
 fi
