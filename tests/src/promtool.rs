@@ -34,3 +34,72 @@ pub fn check_metrics(exposition: &str) -> String {
     }
     findings
 }
+
+/// What a promtool command said.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Whether it exited with 0.
+    pub success: bool,
+    /// Its stdout and stderr.
+    pub output: String,
+}
+
+impl Outcome {
+    /// Panics with promtool's output unless it succeeded.
+    ///
+    /// # Panics
+    /// When promtool failed.
+    pub fn assert_success(&self, what: &str) {
+        assert!(self.success, "promtool {what} failed:\n{}", self.output);
+    }
+}
+
+/// Runs `promtool <args…>` in `dir`.
+///
+/// # Panics
+/// With [`INSTALL_HINT`] when promtool is not installed.
+pub fn run(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> Outcome {
+    let output = Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{INSTALL_HINT} ({e})"));
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    Outcome {
+        success: output.status.success(),
+        output: text,
+    }
+}
+
+fn in_dir_of(path: &std::path::Path, args: &[&str]) -> Outcome {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let file = path.file_name().unwrap_or(path.as_os_str());
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.push(file);
+    run(dir, &all)
+}
+
+/// `promtool check rules <path>`.
+///
+/// # Panics
+/// With [`INSTALL_HINT`] when promtool is not installed.
+pub fn check_rules(path: &std::path::Path) -> Outcome {
+    in_dir_of(path, &["check", "rules"])
+}
+
+/// `promtool check config <path>`; rule files are resolved next to the config.
+///
+/// # Panics
+/// With [`INSTALL_HINT`] when promtool is not installed.
+pub fn check_config(path: &std::path::Path) -> Outcome {
+    in_dir_of(path, &["check", "config"])
+}
+
+/// `promtool test rules <path>`; the rule files it names are resolved next to it.
+///
+/// # Panics
+/// With [`INSTALL_HINT`] when promtool is not installed.
+pub fn test_rules(path: &std::path::Path) -> Outcome {
+    in_dir_of(path, &["test", "rules"])
+}

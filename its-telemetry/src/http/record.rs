@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 use metrics::{Gauge, Histogram, Label};
 use opentelemetry::trace::{Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
@@ -46,6 +46,59 @@ pub(crate) const ERROR_OTHER: &str = "_OTHER";
 /// a timeout layer gave up).
 pub(crate) const ERROR_CANCELLED: &str = "cancelled";
 
+/// `grpc-status`: gRPC puts its status here, in the trailers — or in the response head when the
+/// call failed before any message (a "trailers-only" response, what tonic sends for an `Err`).
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+
+/// gRPC status code names, by code (`error.type` of a failed gRPC call).
+pub(crate) const GRPC_CODE_NAMES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+/// `UNKNOWN`: what a `grpc-status` that is not a known code counts as.
+const GRPC_UNKNOWN: u8 = 2;
+
+/// The gRPC codes a server counts as its own failure (OpenTelemetry's RPC conventions); the
+/// others (`INVALID_ARGUMENT`, `NOT_FOUND`, …) are the caller's, like an HTTP 4xx.
+fn grpc_server_error(code: u8) -> bool {
+    matches!(code, 2 | 4 | 12 | 13 | 14 | 15)
+}
+
+/// The gRPC code of a `grpc-status` value: 0–16, anything else `UNKNOWN`.
+fn grpc_code(value: &HeaderValue) -> u8 {
+    match value.as_bytes() {
+        [d @ b'0'..=b'9'] => d - b'0',
+        [b'1', d @ b'0'..=b'6'] => 10 + (d - b'0'),
+        _ => GRPC_UNKNOWN,
+    }
+}
+
+/// How a request that got a response ended: its status, and a non-zero `grpc-status` when the
+/// head carries one (a failed gRPC call answers HTTP 200). Statuses sent in trailers are not
+/// read: the duration ends with the response head.
+pub(crate) fn response_outcome<B>(response: &Response<B>) -> Outcome {
+    let status = response.status();
+    match response.headers().get(GRPC_STATUS).map(grpc_code) {
+        Some(0) | None => Outcome::Status(status),
+        Some(code) => Outcome::Grpc(status, code),
+    }
+}
+
 /// Index into [`METHOD_LABELS`].
 pub(crate) fn method_index(method: &Method) -> usize {
     KNOWN_METHODS
@@ -59,6 +112,8 @@ pub(crate) fn method_index(method: &Method) -> usize {
 pub(crate) enum Outcome {
     /// A response with this status.
     Status(StatusCode),
+    /// A gRPC response with this HTTP status and a non-zero `grpc-status` code (0–16).
+    Grpc(StatusCode, u8),
     /// The inner service returned an error.
     Error,
     /// The future was dropped first.
@@ -66,9 +121,11 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn code(self) -> u16 {
+    /// A key unique per outcome, for the histogram cache.
+    fn code(self) -> u32 {
         match self {
-            Self::Status(s) => s.as_u16(),
+            Self::Status(s) => u32::from(s.as_u16()) << 5,
+            Self::Grpc(s, code) => (u32::from(s.as_u16()) << 5) | u32::from(code),
             Self::Error => 1,
             Self::Cancelled => 2,
         }
@@ -113,7 +170,7 @@ pub(crate) struct Entry {
     pub(crate) span_name: &'static str,
     /// Status codes from which `error.type` is set (500 for servers, 400 for clients).
     error_from: u16,
-    histograms: RwLock<Vec<(u16, Histogram)>>,
+    histograms: RwLock<Vec<(u32, Histogram)>>,
 }
 
 impl Entry {
@@ -134,6 +191,29 @@ impl Entry {
         }
     }
 
+    /// Whether a gRPC `code` is an error on this side: every non-zero code for a client, the
+    /// server's own failures for a server.
+    fn grpc_error(&self, code: u8) -> bool {
+        code != 0 && (self.error_from < 500 || grpc_server_error(code))
+    }
+
+    /// Records `seconds` in the histogram for `outcome`: under the read lock, without cloning
+    /// the handle, once it exists.
+    fn record(&self, outcome: Outcome, seconds: f64) {
+        let code = outcome.code();
+        {
+            let list = self
+                .histograms
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, h)) = list.iter().find(|(c, _)| *c == code) {
+                h.record(seconds);
+                return;
+            }
+        }
+        self.histogram(outcome).record(seconds);
+    }
+
     /// The duration histogram for `outcome`, created on first use.
     fn histogram(&self, outcome: Outcome) -> Histogram {
         let code = outcome.code();
@@ -151,6 +231,14 @@ impl Entry {
                 (s.as_str().to_owned(), s.as_str().to_owned())
             }
             Outcome::Status(s) => (s.as_str().to_owned(), String::new()),
+            Outcome::Grpc(s, code) => (
+                s.as_str().to_owned(),
+                if self.grpc_error(code) {
+                    GRPC_CODE_NAMES[usize::from(code)].to_owned()
+                } else {
+                    String::new()
+                },
+            ),
             Outcome::Error => (String::new(), ERROR_OTHER.to_owned()),
             Outcome::Cancelled => (String::new(), ERROR_CANCELLED.to_owned()),
         };
@@ -314,7 +402,7 @@ impl Recording {
             return;
         }
         let elapsed = self.start.elapsed().as_secs_f64();
-        self.entry.histogram(outcome).record(elapsed);
+        self.entry.record(outcome, elapsed);
         if let Some(g) = &self.active {
             g.decrement(1.0);
         }
@@ -328,6 +416,21 @@ impl Recording {
                     ));
                     if s.as_u16() >= self.entry.error_from {
                         span.set_attribute(KeyValue::new("error.type", s.as_str().to_owned()));
+                        span.set_status(Status::error(""));
+                    }
+                }
+                Outcome::Grpc(s, code) => {
+                    span.set_attribute(KeyValue::new(
+                        "http.response.status_code",
+                        i64::from(s.as_u16()),
+                    ));
+                    span.set_attribute(KeyValue::new("rpc.grpc.status_code", i64::from(code)));
+                    if s.as_u16() >= self.entry.error_from {
+                        span.set_attribute(KeyValue::new("error.type", s.as_str().to_owned()));
+                        span.set_status(Status::error(""));
+                    } else if self.entry.grpc_error(code) {
+                        let name = GRPC_CODE_NAMES[usize::from(code)];
+                        span.set_attribute(KeyValue::new("error.type", name));
                         span.set_status(Status::error(""));
                     }
                 }
@@ -369,7 +472,10 @@ pub(crate) fn generate_request_id() -> HeaderValue {
     bytes[8..].copy_from_slice(&lo.to_be_bytes());
     let mut out = [0u8; 32];
     super::propagation::hex_encode(&bytes, &mut out);
-    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+    // `from_owner` keeps the array in one allocation that the request's header and the
+    // response's echo share (a clone is a reference count, not a copy).
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(out))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -412,6 +518,46 @@ mod tests {
         assert!(!valid_request_id(
             &HeaderValue::from_str(&long).expect("ascii")
         ));
+    }
+
+    #[test]
+    fn grpc_status_in_the_head_is_an_outcome() {
+        let response = |status: Option<&'static str>| {
+            let mut r = Response::new(());
+            if let Some(s) = status {
+                r.headers_mut()
+                    .insert(GRPC_STATUS, HeaderValue::from_static(s));
+            }
+            r
+        };
+        assert_eq!(
+            response_outcome(&response(None)),
+            Outcome::Status(StatusCode::OK)
+        );
+        assert_eq!(
+            response_outcome(&response(Some("0"))),
+            Outcome::Status(StatusCode::OK)
+        );
+        assert_eq!(
+            response_outcome(&response(Some("14"))),
+            Outcome::Grpc(StatusCode::OK, 14)
+        );
+        assert_eq!(
+            response_outcome(&response(Some("16"))),
+            Outcome::Grpc(StatusCode::OK, 16)
+        );
+        for bad in ["17", "99", "-1", "", "0x", "007"] {
+            assert_eq!(
+                response_outcome(&response(Some(bad))),
+                Outcome::Grpc(StatusCode::OK, GRPC_UNKNOWN),
+                "{bad:?}"
+            );
+        }
+        let server = Entry::new(&SERVER_REQUEST_DURATION, 2, String::new(), "POST", 500);
+        assert!(server.grpc_error(14) && server.grpc_error(13));
+        assert!(!server.grpc_error(3) && !server.grpc_error(5) && !server.grpc_error(0));
+        let client = Entry::new(&SERVER_REQUEST_DURATION, 2, String::new(), "POST", 400);
+        assert!(client.grpc_error(3) && client.grpc_error(14) && !client.grpc_error(0));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::task::{Context, Poll, ready};
 use http::Response;
 use pin_project_lite::pin_project;
 
-use crate::http::record::{Outcome, Recording};
+use crate::http::record::{Outcome, Recording, response_outcome};
 
 pin_project! {
     /// The response future of [`ClientService`](super::ClientService): records the request
@@ -46,7 +46,7 @@ where
         let result = ready!(this.inner.poll(cx));
         if let Some(mut recording) = this.recording.take() {
             match &result {
-                Ok(response) => recording.finish(Outcome::Status(response.status())),
+                Ok(response) => recording.finish(response_outcome(response)),
                 Err(_) => recording.finish(Outcome::Error),
             }
         }

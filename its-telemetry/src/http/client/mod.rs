@@ -6,8 +6,11 @@
 //! span), and carries `http.request.method`, `server.address`, `server.port`, `url.full`
 //! (without the query, which may hold credentials), `network.protocol.version`,
 //! `http.response.status_code` and `error.type`. Responses from 400 up are errors, as the
-//! conventions say for clients. The histogram's `server_address` label is bounded by the
-//! cardinality guard.
+//! conventions say for clients, and so is any non-zero `grpc-status` in the response head
+//! (`error.type` is the code's name, e.g. `UNAVAILABLE`). The histogram's `server_address` label
+//! is bounded by the cardinality guard; it comes from the request URI, so give a tonic client
+//! its origin (`FooClient::with_origin(ClientLayer::new().layer(channel), uri)`), or the label
+//! is empty.
 //!
 //! ```
 //! use its_telemetry::http::ClientLayer;

@@ -6,7 +6,7 @@ use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 use super::layer::X_REQUEST_ID;
-use crate::http::record::{Outcome, Recording};
+use crate::http::record::{Outcome, Recording, response_outcome};
 
 pin_project! {
     /// The response future of [`ServerService`](super::ServerService): attaches the request's
@@ -60,8 +60,8 @@ where
         if let Some((mut recording, request_id)) = this.recording.take() {
             match &mut result {
                 Ok(response) => {
+                    recording.finish(response_outcome(response));
                     response.headers_mut().insert(X_REQUEST_ID, request_id);
-                    recording.finish(Outcome::Status(response.status()));
                 }
                 Err(_) => recording.finish(Outcome::Error),
             }

@@ -16,9 +16,18 @@
 //!   the raw path; empty when nothing matched, as the conventions leave the attribute out;
 //!   `_overflow` past the cardinality limit), `http_response_status_code` and `error_type`
 //!   (the status code for 5xx, `_OTHER` for a service error, `cancelled` when the request
-//!   future was dropped before it finished);
+//!   future was dropped before it finished, the gRPC code name such as `UNAVAILABLE` for a gRPC
+//!   call that failed on the server's side — see below);
 //! * an `x-request-id`: the caller's when it is 1–128 visible ASCII characters, otherwise a
 //!   generated one, put on the request for the handler and echoed on the response.
+//!
+//! gRPC (tonic): use [`GrpcRoute`] so `http.route` is the method's path
+//! (`/package.Service/Method`). A failed gRPC call answers HTTP 200 with its `grpc-status` in the
+//! response head (tonic's "trailers-only" response for an `Err(Status)`); the layer reads it,
+//! sets `rpc.grpc.status_code` on the span and, for the codes OpenTelemetry's RPC conventions
+//! count as server failures (`UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
+//! `UNAVAILABLE`, `DATA_LOSS`), `error.type` and the error status. A status sent in trailers
+//! after streamed messages is not seen.
 //!
 //! The duration ends when the response head is ready; streaming the body is not included.
 //! Metric handles are created once per (method, route, outcome) and cached in the layer.
