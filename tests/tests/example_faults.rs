@@ -12,15 +12,7 @@ use its_telemetry_tests::logs::CapturedLogs;
 
 /// Sum of a series' samples whose labels include `labels`.
 fn sum(text: &str, series: &str, labels: &[(&str, &str)]) -> f64 {
-    Exposition::parse(text)
-        .series(series)
-        .filter(|s| {
-            labels
-                .iter()
-                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|s| s.value)
-        .sum()
+    Exposition::parse(text).sum(series, labels)
 }
 
 /// Polls the exposition until `done` holds or 20 s pass; returns the last exposition.

@@ -248,18 +248,8 @@ async fn grpc_calls_are_traced_and_recorded_on_both_sides() {
     let findings = promtool::check_metrics(&exposition);
     assert!(findings.is_empty(), "promtool: {findings}\n{exposition}");
     let parsed = Exposition::parse(&exposition);
-    let count = |metric: &str, labels: &[(&str, &str)]| -> f64 {
-        let name = format!("{metric}_count");
-        parsed
-            .series(&name)
-            .filter(|s| {
-                labels
-                    .iter()
-                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-            })
-            .map(|s| s.value)
-            .sum()
-    };
+    let count =
+        |metric: &str, labels: &[(&str, &str)]| parsed.sum(&format!("{metric}_count"), labels);
     let server = SERVER_REQUEST_DURATION.name;
     let server_labels = |error| {
         [
