@@ -85,6 +85,24 @@ impl Phase {
     }
 }
 
+/// The model a guard records into: borrowed for the `'static` models of
+/// `#[instrument_inference]` (no reference counting per batch), shared otherwise.
+#[derive(Debug)]
+pub(crate) enum ModelRef {
+    Static(&'static ModelTelemetry),
+    Shared(ModelTelemetry),
+}
+
+impl std::ops::Deref for ModelRef {
+    type Target = ModelTelemetry;
+    fn deref(&self) -> &ModelTelemetry {
+        match self {
+            Self::Static(model) => model,
+            Self::Shared(model) => model,
+        }
+    }
+}
+
 /// Times one batch, from formation to result.
 ///
 /// Phase order is free: [`phase`](Self::phase) ends the running phase and starts the next, and
@@ -98,7 +116,7 @@ impl Phase {
 /// no span is created at all: the parent-based sampler would drop it anyway.
 #[derive(Debug)]
 pub struct BatchGuard {
-    model: ModelTelemetry,
+    model: ModelRef,
     started: Instant,
     batch_size: usize,
     running: Option<(Phase, Instant)>,
@@ -109,7 +127,7 @@ pub struct BatchGuard {
 
 impl BatchGuard {
     pub(crate) fn start(
-        model: ModelTelemetry,
+        model: ModelRef,
         batch_size: usize,
         enqueued_at: Option<Instant>,
         span: Option<tracing::Span>,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use metrics::{Counter, Gauge, Histogram};
 
-use super::batch::{BatchGuard, Outcome, Phase};
+use super::batch::{BatchGuard, ModelRef, Outcome, Phase};
 use crate::cardinality::{self, CardinalityGuard, OVERFLOW_VALUE, exposition_safe};
 use crate::catalog::inference as m;
 
@@ -136,22 +136,31 @@ impl ModelTelemetry {
     /// A batch of `batch_size` frames was formed now; see [`BatchGuard`].
     #[must_use = "the batch is recorded when the guard finishes or is dropped"]
     pub fn start_batch(&self, batch_size: usize) -> BatchGuard {
-        BatchGuard::start(self.clone(), batch_size, None, None)
+        BatchGuard::start(ModelRef::Shared(self.clone()), batch_size, None, None)
     }
 
     /// A batch whose oldest request was enqueued at `enqueued_at`; the wait is recorded as
     /// queue time.
     #[must_use = "the batch is recorded when the guard finishes or is dropped"]
     pub fn start_batch_queued(&self, batch_size: usize, enqueued_at: Instant) -> BatchGuard {
-        BatchGuard::start(self.clone(), batch_size, Some(enqueued_at), None)
+        BatchGuard::start(
+            ModelRef::Shared(self.clone()),
+            batch_size,
+            Some(enqueued_at),
+            None,
+        )
     }
 
     /// Starts a batch inside a span built by the caller (used by `#[instrument_inference]`,
     /// which adds the function's fields to it).
     #[doc(hidden)]
     #[must_use = "the batch is recorded when the guard finishes or is dropped"]
-    pub fn start_batch_in_span(&self, batch_size: usize, span: tracing::Span) -> BatchGuard {
-        BatchGuard::start(self.clone(), batch_size, None, Some(span))
+    pub fn start_batch_in_span(
+        &'static self,
+        batch_size: usize,
+        span: tracing::Span,
+    ) -> BatchGuard {
+        BatchGuard::start(ModelRef::Static(self), batch_size, None, Some(span))
     }
 
     /// Records detections outside a batch (e.g. from a tracker); same as
