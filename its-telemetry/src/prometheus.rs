@@ -88,7 +88,7 @@ pub(crate) async fn serve(
     handle: PrometheusHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let path: &'static str = Box::leak(path.into_boxed_str());
+    let path: std::sync::Arc<str> = path.into();
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -102,9 +102,10 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => return,
         };
         let handle = handle.clone();
+        let path = std::sync::Arc::clone(&path);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let response = respond(&req, path, &handle);
+                let response = respond(&req, &path, &handle);
                 async move { Ok::<_, Infallible>(response) }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
