@@ -89,18 +89,28 @@ fn counters(snapshotter: &Snapshotter) -> Vec<CounterRow> {
         .collect()
 }
 
-fn spans_of(exporter: &InMemorySpanExporter) -> Vec<SpanData> {
-    exporter.get_finished_spans().expect("finished spans")
-}
-
-#[test]
-fn records_outcomes_reasons_and_a_child_span() {
+/// A subscriber exporting every span to memory, with the provider to flush it.
+fn traced() -> (
+    InMemorySpanExporter,
+    SdkTracerProvider,
+    impl tracing::Subscriber + Send + Sync,
+) {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    (exporter, provider, subscriber)
+}
+
+fn spans_of(exporter: &InMemorySpanExporter) -> Vec<SpanData> {
+    exporter.get_finished_spans().expect("finished spans")
+}
+
+#[test]
+fn records_outcomes_reasons_and_a_child_span() {
+    let (exporter, provider, subscriber) = traced();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
 
@@ -219,12 +229,7 @@ fn records_outcomes_reasons_and_a_child_span() {
 fn batch_guard_span_has_model_attributes_and_phase_events() {
     use its_telemetry::inference::{ModelTelemetry, Phase};
 
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let (exporter, provider, subscriber) = traced();
     tracing::subscriber::with_default(subscriber, || {
         let model = ModelTelemetry::new("detr", "2");
         let caller = tracing::info_span!("batcher");

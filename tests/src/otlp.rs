@@ -39,6 +39,11 @@ impl ReceivedSpan {
     pub fn parent_span_id(&self) -> String {
         hex(&self.span.parent_span_id)
     }
+    /// The span status code (0 unset, 1 ok, 2 error).
+    pub fn status_code(&self) -> i32 {
+        self.span.status.as_ref().map_or(0, |s| s.code)
+    }
+
     /// A string attribute of the span.
     pub fn attribute(&self, key: &str) -> Option<String> {
         self.span

@@ -10,6 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use its_telemetry::monitoring::rules::{Category, Severity, Team};
+use its_telemetry::monitoring::slo::{BURN_ALERT, BurnTier, DEFAULT_TIERS};
 use its_telemetry_tests::amtool;
 use regex::Regex;
 use serde_yaml::Value;
@@ -24,27 +26,21 @@ const ROUTING_LABELS: &[&str] = &[
     "alertname",
     "service",
 ];
-const SEVERITIES: &[&str] = &["critical", "warning", "info"];
-const TEAMS: &[&str] = &[
-    "sre",
-    "ml",
-    "infrastructure",
-    "business",
-    "security",
-    "product",
-];
-const CATEGORIES: &[&str] = &[
-    "availability",
-    "latency",
-    "slo",
-    "ml",
-    "infrastructure",
-    "business",
-    "security",
-    "telemetry",
-];
+/// The label values the router may match on come from the rule generator's own vocabulary,
+/// so the two cannot drift apart.
+fn severities() -> Vec<&'static str> {
+    Severity::ALL.iter().map(|v| v.as_str()).collect()
+}
+fn teams() -> Vec<&'static str> {
+    Team::ALL.iter().map(|v| v.as_str()).collect()
+}
+fn categories() -> Vec<&'static str> {
+    Category::ALL.iter().map(|v| v.as_str()).collect()
+}
 /// Burn-rate windows, fastest first.
-const BURN_WINDOWS: &[&str] = &["1h_5m", "6h_30m", "1d_2h", "3d_6h"];
+fn burn_windows() -> Vec<String> {
+    DEFAULT_TIERS.iter().map(BurnTier::label).collect()
+}
 
 fn config_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../monitoring/alertmanager/alertmanager.yml")
@@ -320,7 +316,7 @@ const CASES: &[Case] = &[
     Case {
         line: "SLA violation (fast burn, page) -> SRE + product owner",
         labels: &[
-            ("alertname", "SloErrorBudgetBurn"),
+            ("alertname", BURN_ALERT),
             ("severity", "critical"),
             ("team", "sre"),
             ("category", "slo"),
@@ -343,7 +339,7 @@ const CASES: &[Case] = &[
     Case {
         line: "SLA violation (slow burn, ticket) -> SRE + product owner, by the hours",
         labels: &[
-            ("alertname", "SloErrorBudgetBurn"),
+            ("alertname", BURN_ALERT),
             ("severity", "warning"),
             ("team", "sre"),
             ("category", "slo"),
@@ -707,7 +703,7 @@ fn fast_burn_inhibits_slower_burn_tiers() {
             "warning"
         };
         vec![
-            ("alertname", "SloErrorBudgetBurn"),
+            ("alertname", BURN_ALERT),
             ("severity", severity),
             ("team", "sre"),
             ("category", "slo"),
@@ -716,8 +712,9 @@ fn fast_burn_inhibits_slower_burn_tiers() {
             ("service", "inference"),
         ]
     };
-    for (i, fast) in BURN_WINDOWS.iter().enumerate() {
-        for (j, slow) in BURN_WINDOWS.iter().enumerate() {
+    let windows = burn_windows();
+    for (i, fast) in windows.iter().enumerate() {
+        for (j, slow) in windows.iter().enumerate() {
             let silenced = inhibited(
                 &cfg,
                 &burn(fast, "availability"),
@@ -770,16 +767,16 @@ fn router_uses_only_the_agreed_labels_and_values() {
             "header comment must name label {}",
             m.name
         );
-        let vocabulary = match m.name.as_str() {
-            "severity" => SEVERITIES,
-            "team" => TEAMS,
-            "category" => CATEGORIES,
-            "burn_window" => BURN_WINDOWS,
+        let vocabulary: Vec<String> = match m.name.as_str() {
+            "severity" => severities().into_iter().map(String::from).collect(),
+            "team" => teams().into_iter().map(String::from).collect(),
+            "category" => categories().into_iter().map(String::from).collect(),
+            "burn_window" => burn_windows(),
             _ => continue,
         };
         for v in m.values() {
             assert!(
-                vocabulary.contains(&v),
+                vocabulary.iter().any(|known| known == v),
                 "{}={v:?} is not an agreed value",
                 m.name
             );

@@ -38,10 +38,6 @@ fn names(spans: &[ReceivedSpan]) -> Vec<&str> {
     spans.iter().map(|s| s.span.name.as_str()).collect()
 }
 
-fn status_code(span: &ReceivedSpan) -> i32 {
-    span.span.status.as_ref().map_or(0, |s| s.code)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_from_client_through_server() {
     let receiver = OtlpReceiver::grpc().await.expect("receiver");
@@ -200,21 +196,21 @@ async fn one_trace_from_client_through_server() {
         .attribute("http.request.header.x-request-id")
         .expect("request id attribute");
     assert!(request_id.contains("\"req-abc-123\""), "{request_id}");
-    assert_eq!(status_code(server_ok), 0, "2xx leaves the status unset");
+    assert_eq!(server_ok.status_code(), 0, "2xx leaves the status unset");
     assert_eq!(
-        status_code(server_boom),
+        server_boom.status_code(),
         STATUS_CODE_ERROR,
         "5xx is an error"
     );
     assert_eq!(server_boom.attribute("error.type").as_deref(), Some("500"));
-    assert_eq!(status_code(server_missing), 0, "4xx is not a server error");
+    assert_eq!(server_missing.status_code(), 0, "4xx is not a server error");
     assert_eq!(server_missing.attribute("http.route"), None);
     let client_missing = clients
         .iter()
         .find(|c| c.span_id() == server_missing.parent_span_id())
         .expect("client of the 404");
     assert_eq!(
-        status_code(client_missing),
+        client_missing.status_code(),
         STATUS_CODE_ERROR,
         "4xx is a client error"
     );

@@ -77,10 +77,6 @@ fn grpc_code(span: &ReceivedSpan) -> Option<String> {
     span.attribute("rpc.grpc.status_code")
 }
 
-fn status_code(span: &ReceivedSpan) -> i32 {
-    span.span.status.as_ref().map_or(0, |s| s.code)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_calls_are_traced_and_recorded_on_both_sides() {
     let receiver = OtlpReceiver::grpc().await.expect("receiver");
@@ -219,27 +215,27 @@ async fn grpc_calls_are_traced_and_recorded_on_both_sides() {
             .expect("client parent")
     };
     let server_ok = by_code(None);
-    assert_eq!(status_code(server_ok), 0);
+    assert_eq!(server_ok.status_code(), 0);
     assert_eq!(server_ok.attribute("error.type"), None);
-    assert_eq!(status_code(client_of(server_ok)), 0);
+    assert_eq!(client_of(server_ok).status_code(), 0);
 
     let server_unavailable = by_code(Some("14"));
-    assert_eq!(status_code(server_unavailable), STATUS_CODE_ERROR);
+    assert_eq!(server_unavailable.status_code(), STATUS_CODE_ERROR);
     assert_eq!(
         server_unavailable.attribute("error.type").as_deref(),
         Some("UNAVAILABLE")
     );
     assert_eq!(
-        status_code(client_of(server_unavailable)),
+        client_of(server_unavailable).status_code(),
         STATUS_CODE_ERROR
     );
 
     // INVALID_ARGUMENT is the caller's fault: an error for the client, not for the server.
     let server_invalid = by_code(Some("3"));
-    assert_eq!(status_code(server_invalid), 0);
+    assert_eq!(server_invalid.status_code(), 0);
     assert_eq!(server_invalid.attribute("error.type"), None);
     let client_invalid = client_of(server_invalid);
-    assert_eq!(status_code(client_invalid), STATUS_CODE_ERROR);
+    assert_eq!(client_invalid.status_code(), STATUS_CODE_ERROR);
     assert_eq!(
         client_invalid.attribute("error.type").as_deref(),
         Some("INVALID_ARGUMENT")

@@ -211,21 +211,13 @@ impl Entry {
                 return;
             }
         }
-        self.histogram(outcome).record(seconds);
+        self.register(outcome).record(seconds);
     }
 
-    /// The duration histogram for `outcome`, created on first use.
-    fn histogram(&self, outcome: Outcome) -> Histogram {
+    /// Creates the duration histogram for `outcome` (first use only; a racing registration of
+    /// the same outcome keeps the first handle, both point at the same series).
+    fn register(&self, outcome: Outcome) -> Histogram {
         let code = outcome.code();
-        {
-            let list = self
-                .histograms
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, h)) = list.iter().find(|(c, _)| *c == code) {
-                return h.clone();
-            }
-        }
         let (status, error) = match outcome {
             Outcome::Status(s) if s.as_u16() >= self.error_from => {
                 (s.as_str().to_owned(), s.as_str().to_owned())

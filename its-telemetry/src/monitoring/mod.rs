@@ -190,25 +190,10 @@ mod tests {
 
     #[test]
     fn every_alert_has_the_routing_contract() {
-        const SEVERITY: [&str; 3] = ["critical", "warning", "info"];
-        const TEAM: [&str; 6] = [
-            "sre",
-            "ml",
-            "infrastructure",
-            "business",
-            "security",
-            "product",
-        ];
-        const CATEGORY: [&str; 8] = [
-            "availability",
-            "latency",
-            "slo",
-            "ml",
-            "infrastructure",
-            "business",
-            "security",
-            "telemetry",
-        ];
+        use rules::{Category, Severity, Team};
+        let severities: Vec<&str> = Severity::ALL.iter().map(|v| v.as_str()).collect();
+        let teams: Vec<&str> = Team::ALL.iter().map(|v| v.as_str()).collect();
+        let categories: Vec<&str> = Category::ALL.iter().map(|v| v.as_str()).collect();
         let mut n = 0;
         for f in generate(&default_slos()) {
             if !f.path.ends_with("rules.yaml") {
@@ -218,9 +203,9 @@ mod tests {
             for a in file.alerts() {
                 n += 1;
                 let label = |k: &str| a.label_value(k).unwrap_or_default();
-                assert!(SEVERITY.contains(&label("severity")), "{}", a.alert);
-                assert!(TEAM.contains(&label("team")), "{}", a.alert);
-                assert!(CATEGORY.contains(&label("category")), "{}", a.alert);
+                assert!(severities.contains(&label("severity")), "{}", a.alert);
+                assert!(teams.contains(&label("team")), "{}", a.alert);
+                assert!(categories.contains(&label("category")), "{}", a.alert);
                 for k in ["summary", "description", "runbook_url"] {
                     assert!(a.annotations.contains_key(k), "{}: {k}", a.alert);
                 }

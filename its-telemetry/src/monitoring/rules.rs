@@ -262,6 +262,9 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every value, most urgent first.
+    pub const ALL: [Self; 3] = [Self::Critical, Self::Warning, Self::Info];
+
     /// The label value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -291,6 +294,16 @@ pub enum Team {
 }
 
 impl Team {
+    /// Every team.
+    pub const ALL: [Self; 6] = [
+        Self::Sre,
+        Self::Ml,
+        Self::Infrastructure,
+        Self::Business,
+        Self::Security,
+        Self::Product,
+    ];
+
     /// The label value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -327,6 +340,18 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category.
+    pub const ALL: [Self; 8] = [
+        Self::Availability,
+        Self::Latency,
+        Self::Slo,
+        Self::Ml,
+        Self::Infrastructure,
+        Self::Business,
+        Self::Security,
+        Self::Telemetry,
+    ];
+
     /// The label value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
