@@ -144,6 +144,8 @@ impl TrafficAnalytics {
     /// rates start from zero instead of appearing late).
     #[must_use]
     pub fn new() -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         let vehicles = VehicleClass::ALL
             .iter()
             .flat_map(|c| {

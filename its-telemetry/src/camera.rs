@@ -79,6 +79,8 @@ impl CameraFleet {
     /// separate limits).
     #[must_use]
     pub fn with_guard(capacity: usize, guard: &'static CardinalityGuard) -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         metrics::gauge!(m::STREAMS_CAPACITY.name).set(capacity as f64);
         Self {
             active: metrics::gauge!(m::STREAMS_ACTIVE.name),

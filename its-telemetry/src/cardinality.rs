@@ -20,15 +20,41 @@ pub const OVERFLOW_VALUE: &str = "_overflow";
 /// Bounds distinct label values per metric. Cheap to share: handles call it once at creation.
 #[derive(Debug)]
 pub struct CardinalityGuard {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
     default_limit: usize,
     limits: HashMap<String, usize>,
-    seen: Mutex<HashMap<&'static str, MetricValues>>,
+    seen: HashMap<&'static str, MetricValues>,
+}
+
+impl State {
+    fn limit_for(&self, metric: &str) -> usize {
+        self.limits
+            .get(metric)
+            .copied()
+            .unwrap_or(self.default_limit)
+    }
 }
 
 #[derive(Debug, Default)]
 struct MetricValues {
     values: HashSet<String>,
     warned: bool,
+}
+
+/// A metric that already holds more distinct values than a new limit allows: values admitted
+/// earlier are kept (their series exist), new ones fold into [`OVERFLOW_VALUE`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverLimit {
+    /// The metric's name.
+    pub metric: &'static str,
+    /// Distinct values admitted before the limit was set.
+    pub admitted: usize,
+    /// The new limit.
+    pub limit: usize,
 }
 
 impl Default for CardinalityGuard {
@@ -42,35 +68,55 @@ impl CardinalityGuard {
     #[must_use]
     pub fn new(config: &CardinalityConfig) -> Self {
         Self {
-            default_limit: config.default_limit.max(1),
-            limits: config
-                .limits
-                .iter()
-                .map(|(k, v)| (k.clone(), (*v).max(1)))
-                .collect(),
-            seen: Mutex::new(HashMap::new()),
+            state: Mutex::new(State {
+                default_limit: config.default_limit.max(1),
+                limits: limits_of(config),
+                seen: HashMap::new(),
+            }),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies new limits, keeping the values admitted so far; returns the metrics that already
+    /// hold more values than their new limit. [`crate::try_init`] calls this on the global guard,
+    /// so limits configured at init hold even when handles were made before it.
+    pub fn reconfigure(&self, config: &CardinalityConfig) -> Vec<OverLimit> {
+        let mut state = self.state();
+        state.default_limit = config.default_limit.max(1);
+        state.limits = limits_of(config);
+        let state = &*state;
+        let mut over: Vec<OverLimit> = state
+            .seen
+            .iter()
+            .map(|(metric, values)| OverLimit {
+                metric,
+                admitted: values.values.len(),
+                limit: state.limit_for(metric),
+            })
+            .filter(|o| o.admitted > o.limit)
+            .collect();
+        over.sort_by_key(|o| o.metric);
+        over
     }
 
     /// The limit that applies to `metric`.
     #[must_use]
     pub fn limit_for(&self, metric: &MetricDescriptor) -> usize {
-        self.limits
-            .get(metric.name)
-            .copied()
-            .unwrap_or(self.default_limit)
+        self.state().limit_for(metric.name)
     }
 
     /// Returns the label value to use for `value` on `metric`: the value itself (made
     /// [`exposition_safe`]) while the metric is under its limit or already has this value,
     /// otherwise [`OVERFLOW_VALUE`], counting and logging the overflow.
     pub fn admit(&self, metric: &'static MetricDescriptor, value: &str) -> String {
-        let limit = self.limit_for(metric);
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = seen.entry(metric.name).or_default();
+        let mut state = self.state();
+        let limit = state.limit_for(metric.name);
+        let entry = state.seen.entry(metric.name).or_default();
         if entry.values.contains(value) {
             return exposition_safe(value);
         }
@@ -80,7 +126,7 @@ impl CardinalityGuard {
         }
         let first = !entry.warned;
         entry.warned = true;
-        drop(seen);
+        drop(state);
         metrics::counter!(sdk::LABEL_OVERFLOW.name, "metric" => metric.name).increment(1);
         if first {
             tracing::warn!(
@@ -95,25 +141,28 @@ impl CardinalityGuard {
     /// Distinct values admitted so far for `metric`.
     #[must_use]
     pub fn admitted(&self, metric: &MetricDescriptor) -> usize {
-        self.seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state()
+            .seen
             .get(metric.name)
             .map_or(0, |m| m.values.len())
     }
 }
 
-static GLOBAL: OnceLock<CardinalityGuard> = OnceLock::new();
-
-/// The process-wide guard that recorders use: configured by [`crate::try_init`], or the
-/// default limit ([`DEFAULT_CARDINALITY_LIMIT`](crate::config::DEFAULT_CARDINALITY_LIMIT)) when used before or without it.
-pub fn global() -> &'static CardinalityGuard {
-    GLOBAL.get_or_init(CardinalityGuard::default)
+fn limits_of(config: &CardinalityConfig) -> HashMap<String, usize> {
+    config
+        .limits
+        .iter()
+        .map(|(k, v)| (k.clone(), (*v).max(1)))
+        .collect()
 }
 
-/// Installs the configured guard; returns `false` when one was already in use.
-pub(crate) fn install(config: &CardinalityConfig) -> bool {
-    GLOBAL.set(CardinalityGuard::new(config)).is_ok()
+static GLOBAL: OnceLock<CardinalityGuard> = OnceLock::new();
+
+/// The process-wide guard that recorders use: the default limit
+/// ([`DEFAULT_CARDINALITY_LIMIT`](crate::config::DEFAULT_CARDINALITY_LIMIT)) until
+/// [`crate::try_init`] applies the configured limits with [`CardinalityGuard::reconfigure`].
+pub fn global() -> &'static CardinalityGuard {
+    GLOBAL.get_or_init(CardinalityGuard::default)
 }
 
 /// Prepares a label value for metrics-exporter-prometheus 0.18, which escapes `"` and
@@ -171,6 +220,34 @@ mod tests {
             guard.limit_for(&camera::FRAMES_RECEIVED),
             DEFAULT_CARDINALITY_LIMIT
         );
+    }
+
+    #[test]
+    fn reconfiguring_applies_new_limits_and_reports_metrics_over_them() {
+        let guard = guard(10);
+        for i in 0..5 {
+            guard.admit(&camera::FRAMES_RECEIVED, &format!("cam-{i}"));
+        }
+        let over = guard.reconfigure(&CardinalityConfig {
+            default_limit: 3,
+            ..CardinalityConfig::default()
+        });
+        assert_eq!(
+            over,
+            vec![OverLimit {
+                metric: camera::FRAMES_RECEIVED.name,
+                admitted: 5,
+                limit: 3
+            }]
+        );
+        // Known values stay; new ones fold.
+        assert_eq!(guard.admit(&camera::FRAMES_RECEIVED, "cam-4"), "cam-4");
+        assert_eq!(
+            guard.admit(&camera::FRAMES_RECEIVED, "cam-9"),
+            OVERFLOW_VALUE
+        );
+        assert_eq!(guard.admit(&camera::RECONNECTS, "a"), "a");
+        assert_eq!(guard.limit_for(&camera::RECONNECTS), 3);
     }
 
     #[test]

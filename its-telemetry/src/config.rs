@@ -51,6 +51,20 @@ pub enum ConfigError {
         /// The parser's message, which names the key and position.
         message: String,
     },
+    /// The configuration asks for something this build of the crate does not contain.
+    #[error(
+        "{field} = {value:?} needs the `{feature}` feature of its-telemetry, which this build \
+         does not enable: add it in Cargo.toml (`its-telemetry = {{ version = \"…\", features = \
+         [\"{feature}\"] }}`) or change {field}"
+    )]
+    FeatureDisabled {
+        /// The field or environment variable that asks for it.
+        field: String,
+        /// The value given.
+        value: String,
+        /// The Cargo feature to enable.
+        feature: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -90,6 +104,17 @@ pub enum OtlpProtocol {
     /// OTLP protobuf over HTTP, usually port 4318; `/v1/traces` is appended to the endpoint.
     #[serde(rename = "http/protobuf")]
     HttpProtobuf,
+}
+
+impl OtlpProtocol {
+    /// The `OTEL_EXPORTER_OTLP_PROTOCOL` value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Grpc => "grpc",
+            Self::HttpProtobuf => "http/protobuf",
+        }
+    }
 }
 
 impl std::str::FromStr for OtlpProtocol {
@@ -180,10 +205,26 @@ pub struct TelemetryConfig {
     pub shutdown_timeout_ms: u64,
 }
 
+/// The OpenTelemetry specification's default `service.name`: `unknown_service:` followed by
+/// the executable's name, or `unknown_service` when that cannot be read.
+#[must_use]
+pub fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|name| !name.is_empty())
+        .map_or_else(
+            || "unknown_service".to_owned(),
+            |name| format!("unknown_service:{name}"),
+        )
+}
+
 impl Default for TelemetryConfig {
+    /// Defaults everywhere; the service name follows the OpenTelemetry rule
+    /// ([`default_service_name`]) so an unnamed service is visibly unnamed.
     fn default() -> Self {
         Self {
-            service_name: "its-service".into(),
+            service_name: default_service_name(),
             service_version: "unknown".into(),
             git_sha: "unknown".into(),
             environment: "development".into(),
@@ -357,11 +398,12 @@ impl TelemetryConfig {
         self.validate()
     }
 
-    /// Parses a TOML document.
+    /// Parses a TOML document (feature `toml`).
     ///
     /// # Errors
     /// [`ConfigError::Parse`] for syntax errors and unknown keys, [`ConfigError::Invalid`]
     /// for values that parse but cannot be used.
+    #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
             format: "TOML",
@@ -371,12 +413,14 @@ impl TelemetryConfig {
         Ok(config)
     }
 
-    /// Parses a YAML document.
+    /// Parses a YAML document (feature `yaml`).
     ///
     /// # Errors
-    /// As [`from_toml_str`](Self::from_toml_str).
+    /// [`ConfigError::Parse`] for syntax errors and unknown keys, [`ConfigError::Invalid`]
+    /// for values that parse but cannot be used.
+    #[cfg(feature = "yaml")]
     pub fn from_yaml_str(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = serde_yaml::from_str(text).map_err(|e| ConfigError::Parse {
+        let config: Self = serde_norway::from_str(text).map_err(|e| ConfigError::Parse {
             format: "YAML",
             message: e.to_string(),
         })?;
@@ -384,25 +428,41 @@ impl TelemetryConfig {
         Ok(config)
     }
 
-    /// Reads a `.toml`, `.yaml` or `.yml` file.
+    /// Reads a `.toml` (feature `toml`), `.yaml` or `.yml` (feature `yaml`) file.
     ///
     /// # Errors
-    /// [`ConfigError::Read`] when the file cannot be read or has another extension, and the
-    /// parse errors of the format.
+    /// [`ConfigError::Read`] when the file cannot be read or has another extension,
+    /// [`ConfigError::FeatureDisabled`] when its format is not compiled in, and the parse errors
+    /// of the format.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let read_error = |source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         };
+        let extension = path.extension().and_then(|e| e.to_str());
+        let feature = match extension {
+            Some("toml") => "toml",
+            Some("yaml" | "yml") => "yaml",
+            _ => {
+                return Err(read_error(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "expected a .toml, .yaml or .yml file",
+                )));
+            }
+        };
+        #[cfg_attr(not(any(feature = "toml", feature = "yaml")), allow(unused_variables))]
         let text = std::fs::read_to_string(path).map_err(read_error)?;
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("toml") => Self::from_toml_str(&text),
-            Some("yaml" | "yml") => Self::from_yaml_str(&text),
-            _ => Err(read_error(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "expected a .toml, .yaml or .yml file",
-            ))),
+        match feature {
+            #[cfg(feature = "toml")]
+            "toml" => Self::from_toml_str(&text),
+            #[cfg(feature = "yaml")]
+            "yaml" => Self::from_yaml_str(&text),
+            _ => Err(ConfigError::FeatureDisabled {
+                field: "configuration file".to_owned(),
+                value: path.display().to_string(),
+                feature,
+            }),
         }
     }
 
@@ -421,6 +481,7 @@ impl TelemetryConfig {
         check_ratio("traces.sampler_ratio", self.traces.sampler_ratio)?;
         if let Some(endpoint) = &self.traces.endpoint {
             check_endpoint("traces.endpoint", endpoint)?;
+            check_exporter_compiled_in(endpoint, self.traces.protocol)?;
         }
         if !self.metrics.path.starts_with('/') {
             return Err(ConfigError::invalid(
@@ -430,6 +491,13 @@ impl TelemetryConfig {
             ));
         }
         if let Some(push) = &self.metrics.push_gateway {
+            if cfg!(not(feature = "push-gateway")) {
+                return Err(ConfigError::FeatureDisabled {
+                    field: "metrics.push_gateway.endpoint".into(),
+                    value: push.endpoint.clone(),
+                    feature: "push-gateway",
+                });
+            }
             check_push_endpoint("metrics.push_gateway.endpoint", &push.endpoint)?;
             if push.interval_secs == 0 {
                 return Err(ConfigError::invalid(
@@ -491,6 +559,26 @@ pub(crate) fn check_endpoint(field: &str, endpoint: &str) -> Result<(), ConfigEr
     let uri: http::Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| {
         ConfigError::invalid(field, endpoint, format!("not a URL: {e}"))
     })?;
+    // `http::Uri` parses `host:65536` but reports no port for it: look at the text.
+    let port_text = uri
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once(':'))
+        .map(|(_, port)| port)
+        .filter(|port| !port.ends_with(']'));
+    if port_text.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err(ConfigError::invalid(
+            field,
+            endpoint,
+            "the port must be a number from 1 to 65535",
+        ));
+    }
+    if uri.port_u16() == Some(0) {
+        return Err(ConfigError::invalid(
+            field,
+            endpoint,
+            "port 0 cannot be connected to; use the collector's port (4317 gRPC, 4318 HTTP)",
+        ));
+    }
     match uri.scheme_str() {
         Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
         Some("http" | "https") => Err(ConfigError::invalid(field, endpoint, "has no host")),
@@ -499,6 +587,39 @@ pub(crate) fn check_endpoint(field: &str, endpoint: &str) -> Result<(), ConfigEr
             endpoint,
             "must start with http:// or https://, e.g. http://localhost:4317",
         )),
+    }
+}
+
+/// The exporter for `protocol` (and TLS for `https://`) must be compiled in; otherwise the
+/// error names the feature, instead of an exporter failing at init or dropping every span.
+fn check_exporter_compiled_in(endpoint: &str, protocol: OtlpProtocol) -> Result<(), ConfigError> {
+    let https = endpoint.starts_with("https://");
+    let (field, needed) = match protocol {
+        OtlpProtocol::Grpc if cfg!(not(feature = "otlp-grpc")) => {
+            ("traces.protocol", Some("otlp-grpc"))
+        }
+        OtlpProtocol::HttpProtobuf if cfg!(not(feature = "otlp-http")) => {
+            ("traces.protocol", Some("otlp-http"))
+        }
+        OtlpProtocol::Grpc if https && cfg!(not(feature = "tls")) => {
+            ("traces.endpoint", Some("tls"))
+        }
+        OtlpProtocol::HttpProtobuf if https && cfg!(not(feature = "tls-http")) => {
+            ("traces.endpoint", Some("tls-http"))
+        }
+        _ => ("", None),
+    };
+    match needed {
+        Some(feature) => Err(ConfigError::FeatureDisabled {
+            field: field.to_owned(),
+            value: if field == "traces.protocol" {
+                protocol.as_str().to_owned()
+            } else {
+                endpoint.to_owned()
+            },
+            feature,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -666,6 +787,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(all(feature = "toml", feature = "yaml"))]
     fn toml_and_yaml_files_parse() {
         let toml = r#"
             service_name = "detector"
@@ -694,6 +816,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(feature = "toml", feature = "yaml"))]
     fn file_errors_name_the_field() {
         let err =
             TelemetryConfig::from_toml_str("[traces]\nsampler_ratio = 3.0").expect_err("ratio");
@@ -720,6 +843,84 @@ mod tests {
         let err =
             TelemetryConfig::from_toml_str("[metrics]\nlisten = \"nowhere\"").expect_err("listen");
         assert!(err.to_string().contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn compiled_out_features_are_named() {
+        let https = TelemetryConfig::builder("svc")
+            .otlp_endpoint("https://collector:4317")
+            .build();
+        if cfg!(feature = "tls") {
+            assert!(https.is_ok(), "{https:?}");
+        } else {
+            match https {
+                Err(ConfigError::FeatureDisabled { field, feature, .. }) => {
+                    assert_eq!((field.as_str(), feature), ("traces.endpoint", "tls"));
+                }
+                other => panic!("expected FeatureDisabled, got {other:?}"),
+            }
+        }
+        let http = TelemetryConfig::builder("svc")
+            .otlp_endpoint("http://collector:4318")
+            .otlp_protocol(OtlpProtocol::HttpProtobuf)
+            .build();
+        if cfg!(feature = "otlp-http") {
+            assert!(http.is_ok(), "{http:?}");
+        } else {
+            let err = http.expect_err("otlp-http is compiled out");
+            assert!(
+                matches!(&err, ConfigError::FeatureDisabled { field, feature: "otlp-http", .. } if field == "traces.protocol"),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("features = [\"otlp-http\"]"),
+                "{err}"
+            );
+        }
+        let push = TelemetryConfig::builder("svc")
+            .push_gateway("http://gateway:9091", 5)
+            .build();
+        assert_eq!(push.is_ok(), cfg!(feature = "push-gateway"), "{push:?}");
+        let file = std::env::temp_dir().join(format!("its-telemetry-{}.yaml", std::process::id()));
+        std::fs::write(&file, "service_name: detector\n").expect("write");
+        let from_file = TelemetryConfig::from_file(&file);
+        let _ = std::fs::remove_file(&file);
+        if cfg!(feature = "yaml") {
+            assert_eq!(from_file.expect("yaml").service_name, "detector");
+        } else {
+            assert!(
+                matches!(
+                    from_file,
+                    Err(ConfigError::FeatureDisabled {
+                        feature: "yaml",
+                        ..
+                    })
+                ),
+                "{from_file:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn endpoint_ports_are_checked() {
+        for bad in ["http://collector:0", "http://collector:70000"] {
+            let err = TelemetryConfig::builder("svc")
+                .otlp_endpoint(bad)
+                .build()
+                .expect_err(bad);
+            assert!(err.to_string().contains("traces.endpoint"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unnamed_services_follow_the_opentelemetry_rule() {
+        let config = TelemetryConfig::from_lookup(|_| None).expect("empty environment");
+        assert!(
+            config.service_name.starts_with("unknown_service:"),
+            "{}",
+            config.service_name
+        );
+        assert_eq!(config.service_name, default_service_name());
     }
 
     #[test]

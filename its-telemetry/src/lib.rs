@@ -6,12 +6,12 @@ pub mod cardinality;
 pub mod catalog;
 pub mod config;
 mod config_env;
+mod deferred_recorder;
 pub mod gpu;
 pub mod http;
 pub mod inference;
 mod init;
 pub mod logs;
-pub mod monitoring;
 pub mod prometheus;
 pub mod sla;
 #[cfg(test)]
@@ -112,8 +112,31 @@ pub mod __private {
     }
 }
 
+/// The Cargo features this build of the crate was compiled with (see "Feature flags" in the
+/// crate docs): log it at start-up, or check it in tests that depend on one.
+pub const FEATURES: &[&str] = &[
+    #[cfg(feature = "otlp-grpc")]
+    "otlp-grpc",
+    #[cfg(feature = "otlp-http")]
+    "otlp-http",
+    #[cfg(feature = "tls")]
+    "tls",
+    #[cfg(feature = "tls-http")]
+    "tls-http",
+    #[cfg(feature = "push-gateway")]
+    "push-gateway",
+    #[cfg(feature = "toml")]
+    "toml",
+    #[cfg(feature = "yaml")]
+    "yaml",
+    #[cfg(feature = "nvml")]
+    "nvml",
+    #[cfg(feature = "axum")]
+    "axum",
+];
+
 pub use config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 pub use config_env::VARIABLES as ENVIRONMENT_VARIABLES;
 pub use init::{
-    InitError, ShutdownError, TelemetryGuard, init, try_init, try_init_with_log_writer,
+    InitError, ShutdownError, Telemetry, TelemetryGuard, init, try_init, try_init_with_log_writer,
 };

@@ -178,6 +178,8 @@ impl Slo {
     /// Exports the objective and window and returns the event recorder.
     #[must_use]
     pub fn recorder(&self) -> SloRecorder {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         let slo = self.name.clone();
         metrics::gauge!(m::OBJECTIVE.name, "slo" => slo.clone()).set(self.objective);
         metrics::gauge!(m::WINDOW.name, "slo" => slo.clone()).set(self.window.as_secs_f64());

@@ -6,11 +6,17 @@
 //! `its_telemetry_export_failures_total{signal="traces"}` and logged once instead of on every
 //! batch: an unreachable collector costs a bounded queue (2 048 spans) and one warning.
 
+// Without an OTLP feature only the sampler is used; the exporter plumbing stays compiled so
+// every feature combination checks it.
+#![cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code, unused_imports)
+)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -23,36 +29,32 @@ use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.
 const MAX_QUEUED_SPANS: usize = 2048;
 /// Per-export timeout, short so a dead collector does not hold spans (or shutdown) for long.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Builds the exporter and provider. Must run inside the SDK runtime's context (tonic spawns
 /// its connection task there) and outside any async context (the blocking HTTP client builds
 /// its own runtime).
+///
+/// # Errors
+/// The exporter's message when it cannot be built, or the feature to enable when the
+/// protocol is compiled out (validation catches that first).
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) fn build_provider(
     config: &TelemetryConfig,
     endpoint: &str,
-) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
-    let exporter = match config.traces.protocol {
-        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build()?,
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(http_traces_url(endpoint))
-            .with_protocol(Protocol::HttpBinary)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build()?,
-    };
-    let processor = BatchSpanProcessor::builder(ReportingExporter::new(exporter))
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(MAX_QUEUED_SPANS)
-                .with_scheduled_delay(Duration::from_secs(1))
-                .build(),
-        )
-        .build();
+) -> Result<SdkTracerProvider, String> {
+    let processor = BatchSpanProcessor::builder(ReportingExporter::new(build_exporter(
+        config.traces.protocol,
+        endpoint,
+    )?))
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(MAX_QUEUED_SPANS)
+            .with_scheduled_delay(Duration::from_secs(1))
+            .build(),
+    )
+    .build();
     Ok(SdkTracerProvider::builder()
         .with_span_processor(processor)
         .with_sampler(sampler(config.traces.sampler, config.traces.sampler_ratio))
@@ -60,8 +62,57 @@ pub(crate) fn build_provider(
         .build())
 }
 
+/// The OTLP exporter for `protocol`, if it is compiled in.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn build_exporter(
+    protocol: OtlpProtocol,
+    endpoint: &str,
+) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let built = match protocol {
+        #[cfg(feature = "otlp-grpc")]
+        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .with_timeout(EXPORT_TIMEOUT)
+            .build(),
+        #[cfg(feature = "otlp-http")]
+        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(http_traces_url(endpoint))
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_timeout(EXPORT_TIMEOUT)
+            .build(),
+        #[allow(unreachable_patterns)] // only reachable when one protocol is compiled out
+        other => return Err(compiled_out(other)),
+    };
+    built.map_err(|e| e.to_string())
+}
+
+/// No OTLP exporter is compiled in (validation names the feature before this is reached).
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+pub(crate) fn build_provider(
+    config: &TelemetryConfig,
+    _endpoint: &str,
+) -> Result<SdkTracerProvider, String> {
+    Err(compiled_out(config.traces.protocol))
+}
+
+#[allow(dead_code)] // unused when both protocols are compiled in
+fn compiled_out(protocol: OtlpProtocol) -> String {
+    let feature = match protocol {
+        OtlpProtocol::Grpc => "otlp-grpc",
+        OtlpProtocol::HttpProtobuf => "otlp-http",
+    };
+    format!(
+        "OTLP over {} needs the `{feature}` feature of its-telemetry",
+        protocol.as_str()
+    )
+}
+
 /// The OTel spec's rule for `OTEL_EXPORTER_OTLP_ENDPOINT` over HTTP: the signal path is
 /// appended to the base URL; a URL that already names `/v1/traces` is used as it is.
+#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
 pub(crate) fn http_traces_url(endpoint: &str) -> String {
     let base = endpoint.trim_end_matches('/');
     if base.ends_with("/v1/traces") {

@@ -65,6 +65,8 @@ impl GpuPoller {
     /// [`DEFAULT_INTERVAL`]). Registers `its_gpu_nvml_available` with the current recorder.
     #[must_use]
     pub fn new(source: impl GpuSource + 'static, interval: Duration) -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         Self {
             source: Box::new(source),
             interval: interval.max(MIN_INTERVAL),

@@ -27,6 +27,8 @@ impl AccuracyFeedback {
     /// Registers both series for `model`.
     #[must_use]
     pub fn new(model: &str) -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         let model = cardinality::global().admit(&m::ACCURACY_FEEDBACK, model);
         Self {
             correct: metrics::counter!(m::ACCURACY_FEEDBACK.name, "model" => model.clone(), "result" => "correct"),

@@ -114,6 +114,8 @@ impl DriftMonitor {
         reference: &[f64],
         window: usize,
     ) -> Result<Self, DriftError> {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         let valid_edges = edges.len() >= 2
             && edges.iter().all(|e| e.is_finite())
             && edges.windows(2).all(|w| w[0] < w[1]);

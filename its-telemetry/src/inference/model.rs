@@ -63,6 +63,8 @@ impl ModelTelemetry {
     /// As [`new`](Self::new), with an explicit cardinality guard.
     #[must_use]
     pub fn with_guard(model: &str, version: &str, guard: &'static CardinalityGuard) -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         let model_label = guard.admit(&m::REQUESTS, model);
         let version_label = exposition_safe(version);
         metrics::gauge!(m::MODEL_INFO.name, "model" => model_label.clone(), "version" => version_label.clone())

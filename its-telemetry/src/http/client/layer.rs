@@ -37,6 +37,8 @@ impl ClientLayer {
     /// A client layer; it has no settings.
     #[must_use]
     pub fn new() -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         Self {
             state: Arc::new(ClientState {
                 cache: HandleCache::new(&CLIENT_REQUEST_DURATION, 400),

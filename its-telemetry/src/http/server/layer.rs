@@ -90,6 +90,8 @@ impl ServerLayer {
     /// extra attributes, and [`DEFAULT_SKIP_PATHS`](super::DEFAULT_SKIP_PATHS) skipped.
     #[must_use]
     pub fn new() -> Self {
+        // Handles made before try_init must not bind to the no-op recorder.
+        crate::deferred_recorder::ensure_installed();
         Self {
             route: DefaultRoute,
             extra: (),
