@@ -4,18 +4,13 @@
 
 use std::sync::Arc;
 
-use example_inference_service::options::{self, Command, USAGE};
+use example_inference_service::options::Options;
 use its_telemetry::TelemetryConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = match options::parse(std::env::args().skip(1), |k| std::env::var(k).ok())? {
-        Command::Help => {
-            eprint!("{USAGE}");
-            return Ok(());
-        }
-        Command::Run(options) => options,
-    };
+    // `--help` and invalid flags or variables end here (exit 0 and 2).
+    let options = Options::from_args();
     let mut config = TelemetryConfig::from_env()?;
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         config.service_name = "inference-service".into();
