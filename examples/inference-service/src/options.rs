@@ -109,7 +109,7 @@ impl Options {
 
 const SCALE: &str = "Service and scale";
 const FAULT_KNOBS: &str =
-    "Fault knobs (also changeable at run time: PUT /admin/faults with the same names in JSON)";
+    r#"Fault knobs (change them at run time with PUT /admin/faults, e.g. {"error_rate": 0.2})"#;
 
 /// The command line as clap sees it; [`Options`] is what the service uses.
 #[derive(Debug, Clone, Parser)]
@@ -121,7 +121,7 @@ const FAULT_KNOBS: &str =
     after_help = "A flag wins over its environment variable. Telemetry is configured by the \
                   SDK's own variables (OTEL_*, ITS_TELEMETRY_*)."
 )]
-pub struct Cli {
+struct Cli {
     /// Detection API address
     #[arg(long, value_name = "ADDR", env = "ITS_EXAMPLE_LISTEN", help_heading = SCALE,
           default_value_t = defaults::LISTEN, value_parser = address)]
