@@ -40,11 +40,31 @@ pub struct RunningService {
     drain: batcher::Drain,
 }
 
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The API's address is in use, not local, or needs privileges.
+    #[error(
+        "the detection API cannot listen on {addr}: {source}; choose another address with \
+         --listen or ITS_EXAMPLE_LISTEN (e.g. --listen 0.0.0.0:8081)"
+    )]
+    Listen {
+        /// The address from `--listen` / `ITS_EXAMPLE_LISTEN`.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
 /// Binds the API and starts everything.
 ///
 /// # Errors
-/// When the listen address cannot be bound.
-pub async fn start(options: &Options, metrics: MetricsRenderer) -> std::io::Result<RunningService> {
+/// [`StartError::Listen`] when the listen address cannot be bound.
+pub async fn start(
+    options: &Options,
+    metrics: MetricsRenderer,
+) -> Result<RunningService, StartError> {
     let faults = FaultSwitch::new(options.faults.clone());
     let detector = Arc::new(Detector::new(
         options.gpu_streams,
@@ -71,8 +91,14 @@ pub async fn start(options: &Options, metrics: MetricsRenderer) -> std::io::Resu
         metrics,
         ready: Arc::clone(&ready),
     };
-    let listener = tokio::net::TcpListener::bind(options.listen).await?;
-    let addr = listener.local_addr()?;
+    let listen_error = |source| StartError::Listen {
+        addr: options.listen,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let (stop, stopped) = watch::channel(false);
     let mut server_stop = stopped.clone();
     let app = api::router(state);

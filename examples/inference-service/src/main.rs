@@ -2,20 +2,26 @@
 //! cameras at 5 fps; metrics on :9464 (and on the API's /metrics), traces when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. `--help` lists the flags and fault knobs.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
-use example_inference_service::options::{self, Command, USAGE};
+use example_inference_service::options::Options;
 use its_telemetry::TelemetryConfig;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = match options::parse(std::env::args().skip(1), |k| std::env::var(k).ok())? {
-        Command::Help => {
-            eprint!("{USAGE}");
-            return Ok(());
+async fn main() -> ExitCode {
+    // `--help` and invalid flags or variables end here (exit 0 and 2).
+    let options = Options::from_args();
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("example-inference-service: error: {e}");
+            ExitCode::FAILURE
         }
-        Command::Run(options) => options,
-    };
+    }
+}
+
+async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = TelemetryConfig::from_env()?;
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         config.service_name = "inference-service".into();

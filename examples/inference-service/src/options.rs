@@ -1,13 +1,21 @@
-//! Command-line flags and `ITS_EXAMPLE_*` environment variables, validated into [`Options`].
+//! Command-line flags and `ITS_EXAMPLE_*` / `ITS_FAULT_*` environment variables, parsed by clap
+//! and validated into [`Options`]. A flag wins over its variable.
 
-use std::net::SocketAddr;
+use std::ffi::OsString;
+use std::fmt::Display;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::str::FromStr;
 use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::faults::Faults;
 
 /// Everything the service can be told; telemetry itself is configured by the SDK's own
 /// variables (`OTEL_*`, `ITS_TELEMETRY_*`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// Address of the detection API.
     pub listen: SocketAddr,
@@ -35,249 +43,428 @@ pub struct Options {
     pub faults: Faults,
 }
 
+/// The defaults, shared by [`Options::default`] and the help text.
+mod defaults {
+    use super::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+    pub(super) const LISTEN: SocketAddr =
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080));
+    pub(super) const CAMERAS: usize = 1000;
+    pub(super) const FPS: u32 = 5;
+    pub(super) const CAMERAS_PER_GATEWAY: usize = 50;
+    pub(super) const MAX_BATCH: usize = 32;
+    pub(super) const MAX_WAIT_MS: u64 = 10;
+    pub(super) const MAX_REQUEST_FRAMES: usize = 256;
+    pub(super) const GPU_STREAMS: usize = 4;
+    pub(super) const DRIFT_WINDOW: usize = 2000;
+    pub(super) const SUMMARY_SECONDS: u64 = 5;
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            cameras: 1000,
-            fps: 5,
-            cameras_per_gateway: 50,
-            max_batch: 32,
-            max_wait: Duration::from_millis(10),
-            max_request_frames: 256,
-            gpu_streams: 4,
-            drift_window: 2000,
+            listen: defaults::LISTEN,
+            cameras: defaults::CAMERAS,
+            fps: defaults::FPS,
+            cameras_per_gateway: defaults::CAMERAS_PER_GATEWAY,
+            max_batch: defaults::MAX_BATCH,
+            max_wait: Duration::from_millis(defaults::MAX_WAIT_MS),
+            max_request_frames: defaults::MAX_REQUEST_FRAMES,
+            gpu_streams: defaults::GPU_STREAMS,
+            drift_window: defaults::DRIFT_WINDOW,
             duration: None,
-            summary_every: Duration::from_secs(5),
+            summary_every: Duration::from_secs(defaults::SUMMARY_SECONDS),
             faults: Faults::default(),
         }
     }
 }
 
-/// A flag or variable that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid {name} = {value:?}: {reason}")]
-pub struct OptionError {
-    name: String,
-    value: String,
-    reason: String,
-}
+impl Options {
+    /// Parses the process's arguments and environment; on `--help` prints the help and exits 0,
+    /// on an invalid flag or variable prints what is wrong and exits 2.
+    #[must_use]
+    pub fn from_args() -> Self {
+        Self::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
 
-fn invalid(name: &str, value: &str, reason: &str) -> OptionError {
-    OptionError {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
+    /// Parses `args` (the first one is the program name) and the process's environment.
+    ///
+    /// # Errors
+    /// A [`clap::Error`] naming the flag (and the variable, when the value came from one), or
+    /// the help text for `--help` (kind [`ErrorKind::DisplayHelp`]).
+    pub fn try_parse_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut command = Cli::command();
+        command
+            .try_get_matches_from_mut(&args)
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+            .map(Self::from)
+            .map_err(|e| name_the_variable(e.format(&mut command), &command, &args))
     }
 }
 
-/// Usage text for `--help`.
-pub const USAGE: &str = "\
-example-inference-service: a miniature ITS detection service with a camera simulator
+const SCALE: &str = "Service and scale";
+const FAULT_KNOBS: &str =
+    r#"Fault knobs (change them at run time with PUT /admin/faults, e.g. {"error_rate": 0.2})"#;
 
-Flags (environment variable in brackets):
-  --listen ADDR              detection API address [ITS_EXAMPLE_LISTEN] (0.0.0.0:8080)
-  --cameras N                simulated cameras, 0 = none [ITS_EXAMPLE_CAMERAS] (1000)
-  --fps N                    frames per second per camera [ITS_EXAMPLE_FPS] (5)
-  --cameras-per-gateway N    cameras per edge gateway request [ITS_EXAMPLE_CAMERAS_PER_GATEWAY] (50)
-  --max-batch N              most frames per GPU batch [ITS_EXAMPLE_MAX_BATCH] (32)
-  --max-wait-ms N            longest wait for a batch to fill [ITS_EXAMPLE_MAX_WAIT_MS] (10)
-  --max-request-frames N     most frames per request, more is 413 [ITS_EXAMPLE_MAX_REQUEST_FRAMES] (256)
-  --gpu-streams N            batches on the simulated GPU at once [ITS_EXAMPLE_GPU_STREAMS] (4)
-  --drift-window N           detections in the drift window [ITS_EXAMPLE_DRIFT_WINDOW] (2000)
-  --seconds N                stop after N seconds [ITS_EXAMPLE_SECONDS] (run until Ctrl-C)
-  --summary-seconds N        seconds between summary lines, 0 = none [ITS_EXAMPLE_SUMMARY_SECONDS] (5)
-Fault knobs (also changeable at run time: PUT /admin/faults with the same names in JSON):
-  --error-rate R             share of batches that fail, 0-1 [ITS_FAULT_ERROR_RATE]
-  --latency-spike-ms N       extra model latency per batch [ITS_FAULT_LATENCY_SPIKE_MS]
-  --camera-outage R          share of cameras offline, 0-1 [ITS_FAULT_CAMERA_OUTAGE]
-  --confidence-drift D       drop in detection confidence, 0-1 [ITS_FAULT_CONFIDENCE_DRIFT]
-  --incident-backlog         incidents are acknowledged late and never resolved [ITS_FAULT_INCIDENT_BACKLOG]
-  --low-data-quality         data quality falls to 70 % [ITS_FAULT_LOW_DATA_QUALITY]
-";
+/// The command line as clap sees it; [`Options`] is what the service uses.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "example-inference-service",
+    about = "A miniature ITS detection service with a camera simulator",
+    // `--camera-outage -0.1` is a bad value, not an unknown flag `-0`.
+    allow_negative_numbers = true,
+    after_help = "A flag wins over its environment variable. Telemetry is configured by the \
+                  SDK's own variables (OTEL_*, ITS_TELEMETRY_*)."
+)]
+struct Cli {
+    /// Detection API address
+    #[arg(long, value_name = "ADDR", env = "ITS_EXAMPLE_LISTEN", help_heading = SCALE,
+          default_value_t = defaults::LISTEN, value_parser = address)]
+    listen: SocketAddr,
+    /// Simulated cameras, 0 = none
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_CAMERAS", help_heading = SCALE,
+          default_value_t = defaults::CAMERAS, value_parser = at_least(0_usize))]
+    cameras: usize,
+    /// Frames per second per camera
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_FPS", help_heading = SCALE,
+          default_value_t = defaults::FPS, value_parser = at_least(1_u32))]
+    fps: u32,
+    /// Cameras per edge gateway request
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_CAMERAS_PER_GATEWAY", help_heading = SCALE,
+          default_value_t = defaults::CAMERAS_PER_GATEWAY, value_parser = at_least(1_usize))]
+    cameras_per_gateway: usize,
+    /// Most frames per GPU batch
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_MAX_BATCH", help_heading = SCALE,
+          default_value_t = defaults::MAX_BATCH, value_parser = at_least(1_usize))]
+    max_batch: usize,
+    /// Longest wait for a batch to fill, in milliseconds
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_MAX_WAIT_MS", help_heading = SCALE,
+          default_value_t = defaults::MAX_WAIT_MS, value_parser = at_least(0_u64))]
+    max_wait_ms: u64,
+    /// Most frames per request, more is 413
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_MAX_REQUEST_FRAMES", help_heading = SCALE,
+          default_value_t = defaults::MAX_REQUEST_FRAMES, value_parser = at_least(1_usize))]
+    max_request_frames: usize,
+    /// Batches on the simulated GPU at once
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_GPU_STREAMS", help_heading = SCALE,
+          default_value_t = defaults::GPU_STREAMS, value_parser = at_least(1_usize))]
+    gpu_streams: usize,
+    /// Detections in the drift window
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_DRIFT_WINDOW", help_heading = SCALE,
+          default_value_t = defaults::DRIFT_WINDOW, value_parser = at_least(1_usize))]
+    drift_window: usize,
+    /// Stop after N seconds (unset: run until Ctrl-C or SIGTERM)
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_SECONDS", help_heading = SCALE,
+          value_parser = at_least(1_u64))]
+    seconds: Option<u64>,
+    /// Seconds between summary lines, 0 = none
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_SUMMARY_SECONDS", help_heading = SCALE,
+          default_value_t = defaults::SUMMARY_SECONDS, value_parser = at_least(0_u64))]
+    summary_seconds: u64,
 
-/// What `parse` found: run with options, or print the usage.
-#[derive(Debug)]
-pub enum Command {
-    /// Run the service.
-    Run(Box<Options>),
-    /// `--help`.
-    Help,
+    /// Share of batches that fail, 0-1
+    #[arg(long, value_name = "R", env = "ITS_FAULT_ERROR_RATE", help_heading = FAULT_KNOBS,
+          default_value_t = 0.0, value_parser = ratio)]
+    error_rate: f64,
+    /// Extra model latency per batch, in milliseconds
+    #[arg(long, value_name = "N", env = "ITS_FAULT_LATENCY_SPIKE_MS", help_heading = FAULT_KNOBS,
+          default_value_t = 0, value_parser = at_least(0_u64))]
+    latency_spike_ms: u64,
+    /// Share of cameras offline, 0-1
+    #[arg(long, value_name = "R", env = "ITS_FAULT_CAMERA_OUTAGE", help_heading = FAULT_KNOBS,
+          default_value_t = 0.0, value_parser = ratio)]
+    camera_outage: f64,
+    /// Drop in detection confidence, 0-1
+    #[arg(long, value_name = "D", env = "ITS_FAULT_CONFIDENCE_DRIFT", help_heading = FAULT_KNOBS,
+          default_value_t = 0.0, value_parser = ratio)]
+    confidence_drift: f64,
+    /// Incidents are acknowledged late and never resolved
+    #[arg(long, env = "ITS_FAULT_INCIDENT_BACKLOG", help_heading = FAULT_KNOBS,
+          action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    incident_backlog: bool,
+    /// Data quality falls to 70 %
+    #[arg(long, env = "ITS_FAULT_LOW_DATA_QUALITY", help_heading = FAULT_KNOBS,
+          action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    low_data_quality: bool,
 }
 
-/// Reads flags, then environment variables for what the flags left unset.
-///
-/// # Errors
-/// An [`OptionError`] naming the flag or variable and the value.
-pub fn parse(
-    args: impl IntoIterator<Item = String>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Command, OptionError> {
-    let mut flags: Vec<(String, Option<String>)> = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--help" | "-h" => return Ok(Command::Help),
-            "--incident-backlog" | "--low-data-quality" => flags.push((arg, None)),
-            flag if flag.starts_with("--") => {
-                let value = args
-                    .next()
-                    .ok_or_else(|| invalid(flag, "", "needs a value"))?;
-                flags.push((arg, Some(value)));
-            }
-            other => return Err(invalid("argument", other, "unexpected; try --help")),
+impl From<Cli> for Options {
+    fn from(cli: Cli) -> Self {
+        Self {
+            listen: cli.listen,
+            cameras: cli.cameras,
+            fps: cli.fps,
+            cameras_per_gateway: cli.cameras_per_gateway,
+            max_batch: cli.max_batch,
+            max_wait: Duration::from_millis(cli.max_wait_ms),
+            max_request_frames: cli.max_request_frames,
+            gpu_streams: cli.gpu_streams,
+            drift_window: cli.drift_window,
+            duration: cli.seconds.map(Duration::from_secs),
+            summary_every: Duration::from_secs(cli.summary_seconds),
+            faults: Faults {
+                error_rate: cli.error_rate,
+                latency_spike_ms: cli.latency_spike_ms,
+                camera_outage: cli.camera_outage,
+                confidence_drift: cli.confidence_drift,
+                incident_backlog: cli.incident_backlog,
+                low_data_quality: cli.low_data_quality,
+            },
         }
     }
-    let lookup = |flag: &str, var: &str| -> Option<(String, String)> {
-        flags
-            .iter()
-            .rev()
-            .find(|(f, _)| f == flag)
-            .map(|(f, v)| (f.clone(), v.clone().unwrap_or_else(|| "true".into())))
-            .or_else(|| env(var).map(|v| (var.to_owned(), v)))
-    };
-    let known = [
-        "--listen",
-        "--cameras",
-        "--fps",
-        "--cameras-per-gateway",
-        "--max-batch",
-        "--max-wait-ms",
-        "--max-request-frames",
-        "--gpu-streams",
-        "--drift-window",
-        "--seconds",
-        "--summary-seconds",
-        "--error-rate",
-        "--latency-spike-ms",
-        "--camera-outage",
-        "--confidence-drift",
-        "--incident-backlog",
-        "--low-data-quality",
-    ];
-    if let Some((flag, _)) = flags.iter().find(|(f, _)| !known.contains(&f.as_str())) {
-        return Err(invalid(flag, "", "unknown flag; try --help"));
-    }
+}
 
-    let mut o = Options::default();
-    if let Some((n, v)) = lookup("--listen", "ITS_EXAMPLE_LISTEN") {
-        o.listen = v
+/// `--listen`: a numeric address and port.
+fn address(value: &str) -> Result<SocketAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "expected IP:port, e.g. 0.0.0.0:8080 or [::1]:8080".to_owned())
+}
+
+/// A whole number of at least `min`.
+fn at_least<T>(min: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + Display + Copy + Send + Sync + 'static,
+{
+    move |value: &str| {
+        let x: T = value
+            .trim()
             .parse()
-            .map_err(|_| invalid(&n, &v, "expected host:port"))?;
+            .map_err(|_| "expected a whole number".to_owned())?;
+        if x < min {
+            return Err(format!("must be at least {min}"));
+        }
+        Ok(x)
     }
-    let number = |flag: &str, var: &str, min: u64| -> Result<Option<u64>, OptionError> {
-        lookup(flag, var)
-            .map(|(n, v)| {
-                let x: u64 = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| invalid(&n, &v, "expected a whole number"))?;
-                if x < min {
-                    return Err(invalid(&n, &v, &format!("must be at least {min}")));
-                }
-                Ok(x)
-            })
-            .transpose()
+}
+
+/// A share between 0 and 1.
+fn ratio(value: &str) -> Result<f64, String> {
+    let x: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number between 0 and 1".to_owned())?;
+    if !(0.0..=1.0).contains(&x) {
+        return Err("must be between 0 and 1".to_owned());
+    }
+    Ok(x)
+}
+
+/// clap names the flag when a value from an environment variable is invalid, not the variable
+/// (clap-rs/clap#5202): add a tip naming the variable the value came from.
+fn name_the_variable(
+    mut error: clap::Error,
+    command: &clap::Command,
+    args: &[OsString],
+) -> clap::Error {
+    if !matches!(
+        error.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        return error;
+    }
+    // "--error-rate <R>"
+    let Some(ContextValue::String(invalid)) = error.get(ContextKind::InvalidArg) else {
+        return error;
     };
-    let size = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
-    if let Some(x) = number("--cameras", "ITS_EXAMPLE_CAMERAS", 0)? {
-        o.cameras = size(x);
-    }
-    if let Some(x) = number("--fps", "ITS_EXAMPLE_FPS", 1)? {
-        o.fps = u32::try_from(x).unwrap_or(u32::MAX);
-    }
-    if let Some(x) = number(
-        "--cameras-per-gateway",
-        "ITS_EXAMPLE_CAMERAS_PER_GATEWAY",
-        1,
-    )? {
-        o.cameras_per_gateway = size(x);
-    }
-    if let Some(x) = number("--max-batch", "ITS_EXAMPLE_MAX_BATCH", 1)? {
-        o.max_batch = size(x);
-    }
-    if let Some(x) = number("--max-wait-ms", "ITS_EXAMPLE_MAX_WAIT_MS", 0)? {
-        o.max_wait = Duration::from_millis(x);
-    }
-    if let Some(x) = number("--max-request-frames", "ITS_EXAMPLE_MAX_REQUEST_FRAMES", 1)? {
-        o.max_request_frames = size(x);
-    }
-    if let Some(x) = number("--gpu-streams", "ITS_EXAMPLE_GPU_STREAMS", 1)? {
-        o.gpu_streams = size(x);
-    }
-    if let Some(x) = number("--drift-window", "ITS_EXAMPLE_DRIFT_WINDOW", 1)? {
-        o.drift_window = size(x);
-    }
-    if let Some(x) = number("--seconds", "ITS_EXAMPLE_SECONDS", 1)? {
-        o.duration = Some(Duration::from_secs(x));
-    }
-    if let Some(x) = number("--summary-seconds", "ITS_EXAMPLE_SUMMARY_SECONDS", 0)? {
-        o.summary_every = Duration::from_secs(x);
-    }
-    let ratio = |flag: &str, var: &str| -> Result<Option<f64>, OptionError> {
-        lookup(flag, var)
-            .map(|(n, v)| {
-                let x: f64 = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| invalid(&n, &v, "expected a number"))?;
-                if !(0.0..=1.0).contains(&x) {
-                    return Err(invalid(&n, &v, "must be between 0 and 1"));
-                }
-                Ok(x)
-            })
-            .transpose()
+    let Some(long) = invalid
+        .split_whitespace()
+        .next()
+        .and_then(|flag| flag.strip_prefix("--"))
+    else {
+        return error;
     };
-    if let Some(x) = ratio("--error-rate", "ITS_FAULT_ERROR_RATE")? {
-        o.faults.error_rate = x;
-    }
-    if let Some(x) = number("--latency-spike-ms", "ITS_FAULT_LATENCY_SPIKE_MS", 0)? {
-        o.faults.latency_spike_ms = x;
-    }
-    if let Some(x) = ratio("--camera-outage", "ITS_FAULT_CAMERA_OUTAGE")? {
-        o.faults.camera_outage = x;
-    }
-    if let Some(x) = ratio("--confidence-drift", "ITS_FAULT_CONFIDENCE_DRIFT")? {
-        o.faults.confidence_drift = x;
-    }
-    let switch = |flag: &str, var: &str| -> Result<Option<bool>, OptionError> {
-        lookup(flag, var)
-            .map(|(n, v)| match v.trim() {
-                "true" | "1" | "yes" | "on" => Ok(true),
-                "false" | "0" | "no" | "off" => Ok(false),
-                _ => Err(invalid(&n, &v, "expected true or false")),
-            })
-            .transpose()
+    let Some(var) = command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(clap::Arg::get_env)
+    else {
+        return error;
     };
-    if let Some(x) = switch("--incident-backlog", "ITS_FAULT_INCIDENT_BACKLOG")? {
-        o.faults.incident_backlog = x;
+    let flag = format!("--{long}");
+    let on_command_line = args.iter().skip(1).any(|arg| {
+        arg.to_str().is_some_and(|arg| {
+            arg == flag
+                || arg
+                    .strip_prefix(flag.as_str())
+                    .is_some_and(|rest| rest.starts_with('='))
+        })
+    });
+    if on_command_line || std::env::var_os(var).is_none() {
+        return error;
     }
-    if let Some(x) = switch("--low-data-quality", "ITS_FAULT_LOW_DATA_QUALITY")? {
-        o.faults.low_data_quality = x;
-    }
-    Ok(Command::Run(Box::new(o)))
+    let tip = format!(
+        "the value comes from the environment variable {}",
+        var.to_string_lossy()
+    );
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    error
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+    use std::process::Command;
+
     use super::*;
 
-    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Options, OptionError> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        match parse(args.iter().map(|a| (*a).to_owned()), |k| {
-            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-        })? {
-            Command::Run(o) => Ok(*o),
-            Command::Help => panic!("unexpected help"),
+    /// Every flag, with the variable that stands in for it.
+    const FLAGS: [(&str, &str); 17] = [
+        ("--listen", "ITS_EXAMPLE_LISTEN"),
+        ("--cameras", "ITS_EXAMPLE_CAMERAS"),
+        ("--fps", "ITS_EXAMPLE_FPS"),
+        ("--cameras-per-gateway", "ITS_EXAMPLE_CAMERAS_PER_GATEWAY"),
+        ("--max-batch", "ITS_EXAMPLE_MAX_BATCH"),
+        ("--max-wait-ms", "ITS_EXAMPLE_MAX_WAIT_MS"),
+        ("--max-request-frames", "ITS_EXAMPLE_MAX_REQUEST_FRAMES"),
+        ("--gpu-streams", "ITS_EXAMPLE_GPU_STREAMS"),
+        ("--drift-window", "ITS_EXAMPLE_DRIFT_WINDOW"),
+        ("--seconds", "ITS_EXAMPLE_SECONDS"),
+        ("--summary-seconds", "ITS_EXAMPLE_SUMMARY_SECONDS"),
+        ("--error-rate", "ITS_FAULT_ERROR_RATE"),
+        ("--latency-spike-ms", "ITS_FAULT_LATENCY_SPIKE_MS"),
+        ("--camera-outage", "ITS_FAULT_CAMERA_OUTAGE"),
+        ("--confidence-drift", "ITS_FAULT_CONFIDENCE_DRIFT"),
+        ("--incident-backlog", "ITS_FAULT_INCIDENT_BACKLOG"),
+        ("--low-data-quality", "ITS_FAULT_LOW_DATA_QUALITY"),
+    ];
+
+    /// Set in the child process: the arguments to parse, one per line.
+    const CHILD_ARGS: &str = "EXAMPLE_INFERENCE_SERVICE_OPTIONS_CHILD_ARGS";
+
+    /// clap reads the process's environment, and setting variables in-process needs `unsafe`
+    /// (forbidden in this workspace) and races other tests: parse in a child copy of this test
+    /// binary instead, with `vars` set and every `ITS_EXAMPLE_*` / `ITS_FAULT_*` variable of
+    /// this process removed. Returns the `Debug` of the options, or `error: ` and clap's message.
+    fn parse_in_child(args: &[&str], vars: &[(&str, &str)]) -> String {
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = Command::new(exe);
+        child.args([
+            "options::tests::child_parse",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        for (name, _) in std::env::vars_os() {
+            let inherited = name
+                .to_str()
+                .is_some_and(|n| n.starts_with("ITS_EXAMPLE_") || n.starts_with("ITS_FAULT_"));
+            if inherited {
+                child.env_remove(name);
+            }
         }
+        child.env(CHILD_ARGS, args.join("\n"));
+        child.envs(vars.iter().copied());
+        let output = child.output().expect("run the child test");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "child failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let start = stdout.find("<<<").expect("child outcome") + 3;
+        let end = stdout.rfind(">>>").expect("child outcome end");
+        stdout[start..end].to_owned()
+    }
+
+    /// Runs only inside [`parse_in_child`].
+    #[test]
+    fn child_parse() {
+        let Some(args) = std::env::var_os(CHILD_ARGS) else {
+            return;
+        };
+        let args = args.to_string_lossy().into_owned();
+        let args = std::iter::once("example-inference-service")
+            .chain(args.lines().filter(|a| !a.is_empty()));
+        let outcome = match Options::try_parse_from(args) {
+            Ok(options) => format!("{options:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        writeln!(std::io::stdout(), "<<<{outcome}>>>").expect("write to stdout");
+    }
+
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(
+            std::iter::once("example-inference-service").chain(args.iter().copied()),
+        )
     }
 
     #[test]
-    fn flags_win_over_environment() {
-        let o = run(
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_options_default() {
+        assert_eq!(
+            parse_in_child(&[], &[]),
+            format!("{:?}", Options::default())
+        );
+    }
+
+    #[test]
+    fn every_variable_is_honoured() {
+        let vars = [
+            ("ITS_EXAMPLE_LISTEN", "127.0.0.1:9001"),
+            ("ITS_EXAMPLE_CAMERAS", "7"),
+            ("ITS_EXAMPLE_FPS", "11"),
+            ("ITS_EXAMPLE_CAMERAS_PER_GATEWAY", "3"),
+            ("ITS_EXAMPLE_MAX_BATCH", "8"),
+            ("ITS_EXAMPLE_MAX_WAIT_MS", "25"),
+            ("ITS_EXAMPLE_MAX_REQUEST_FRAMES", "64"),
+            ("ITS_EXAMPLE_GPU_STREAMS", "2"),
+            ("ITS_EXAMPLE_DRIFT_WINDOW", "500"),
+            ("ITS_EXAMPLE_SECONDS", "30"),
+            ("ITS_EXAMPLE_SUMMARY_SECONDS", "0"),
+            ("ITS_FAULT_ERROR_RATE", "0.25"),
+            ("ITS_FAULT_LATENCY_SPIKE_MS", "120"),
+            ("ITS_FAULT_CAMERA_OUTAGE", "0.5"),
+            ("ITS_FAULT_CONFIDENCE_DRIFT", "0.75"),
+            ("ITS_FAULT_INCIDENT_BACKLOG", "true"),
+            ("ITS_FAULT_LOW_DATA_QUALITY", "yes"),
+        ];
+        assert_eq!(
+            vars.map(|(var, _)| var),
+            FLAGS.map(|(_, var)| var),
+            "one value per variable"
+        );
+        let expected = Options {
+            listen: "127.0.0.1:9001".parse().expect("addr"),
+            cameras: 7,
+            fps: 11,
+            cameras_per_gateway: 3,
+            max_batch: 8,
+            max_wait: Duration::from_millis(25),
+            max_request_frames: 64,
+            gpu_streams: 2,
+            drift_window: 500,
+            duration: Some(Duration::from_secs(30)),
+            summary_every: Duration::ZERO,
+            faults: Faults {
+                error_rate: 0.25,
+                latency_spike_ms: 120,
+                camera_outage: 0.5,
+                confidence_drift: 0.75,
+                incident_backlog: true,
+                low_data_quality: true,
+            },
+        };
+        // Every value differs from its default, so each variable is seen to be read.
+        assert_eq!(parse_in_child(&[], &vars), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn flags_win_over_variables() {
+        let options = parse_in_child(
             &[
                 "--cameras",
                 "20",
@@ -287,27 +474,116 @@ mod tests {
             ],
             &[
                 ("ITS_EXAMPLE_CAMERAS", "7"),
+                ("ITS_FAULT_ERROR_RATE", "0.1"),
+                ("ITS_FAULT_INCIDENT_BACKLOG", "false"),
                 ("ITS_FAULT_LATENCY_SPIKE_MS", "120"),
             ],
-        )
-        .expect("valid");
-        assert_eq!(o.cameras, 20);
-        assert!((o.faults.error_rate - 0.5).abs() < f64::EPSILON);
-        assert_eq!(o.faults.latency_spike_ms, 120);
-        assert!(o.faults.incident_backlog);
+        );
+        let expected = Options {
+            cameras: 20,
+            faults: Faults {
+                error_rate: 0.5,
+                latency_spike_ms: 120,
+                incident_backlog: true,
+                ..Faults::default()
+            },
+            ..Options::default()
+        };
+        assert_eq!(options, format!("{expected:?}"));
     }
 
     #[test]
-    fn bad_values_name_the_flag_or_variable() {
-        let e = run(&["--fps", "0"], &[]).expect_err("fps 0").to_string();
-        assert!(e.contains("--fps"), "{e}");
-        let e = run(&[], &[("ITS_FAULT_ERROR_RATE", "2")])
-            .expect_err("rate")
-            .to_string();
-        assert!(e.contains("ITS_FAULT_ERROR_RATE"), "{e}");
-        let e = run(&["--bogus", "1"], &[])
-            .expect_err("unknown")
-            .to_string();
-        assert!(e.contains("--bogus"), "{e}");
+    fn switches_read_false_from_variables() {
+        let options = parse_in_child(
+            &[],
+            &[
+                ("ITS_FAULT_INCIDENT_BACKLOG", "off"),
+                ("ITS_FAULT_LOW_DATA_QUALITY", "0"),
+            ],
+        );
+        assert_eq!(options, format!("{:?}", Options::default()));
+    }
+
+    #[test]
+    fn invalid_values_are_rejected_naming_the_flag() {
+        for (args, flag, reason) in [
+            (&["--fps", "0"][..], "--fps", "must be at least 1"),
+            (&["--max-batch", "0"], "--max-batch", "must be at least 1"),
+            (
+                &["--cameras", "many"],
+                "--cameras",
+                "expected a whole number",
+            ),
+            (&["--error-rate", "1.5"], "--error-rate", "between 0 and 1"),
+            (
+                &["--camera-outage", "-0.1"],
+                "--camera-outage",
+                "between 0 and 1",
+            ),
+            (
+                &["--confidence-drift", "NaN"],
+                "--confidence-drift",
+                "between 0 and 1",
+            ),
+            (&["--listen", "localhost"], "--listen", "expected IP:port"),
+            (&["--seconds", "0"], "--seconds", "must be at least 1"),
+        ] {
+            let error = parse(args).expect_err("invalid").to_string();
+            assert!(error.contains(flag), "{args:?}: {error}");
+            assert!(error.contains(reason), "{args:?}: {error}");
+        }
+        let error = parse(&["--bogus", "1"]).expect_err("unknown").to_string();
+        assert!(error.contains("--bogus"), "{error}");
+        let error = parse(&["--fps"]).expect_err("missing value").to_string();
+        assert!(error.contains("--fps"), "{error}");
+    }
+
+    #[test]
+    fn invalid_variables_are_rejected_naming_flag_and_variable() {
+        let error = parse_in_child(&[], &[("ITS_FAULT_ERROR_RATE", "2")]);
+        assert!(error.starts_with("error: "), "{error}");
+        assert!(error.contains("--error-rate"), "{error}");
+        assert!(error.contains("between 0 and 1"), "{error}");
+        assert!(error.contains("ITS_FAULT_ERROR_RATE"), "{error}");
+        let error = parse_in_child(&[], &[("ITS_FAULT_LOW_DATA_QUALITY", "maybe")]);
+        assert!(error.contains("--low-data-quality"), "{error}");
+        assert!(error.contains("ITS_FAULT_LOW_DATA_QUALITY"), "{error}");
+        // The flag's own value is at fault: no tip about the variable.
+        let error = parse_in_child(&["--fps=0"], &[("ITS_EXAMPLE_FPS", "3")]);
+        assert!(error.contains("--fps"), "{error}");
+        assert!(!error.contains("ITS_EXAMPLE_FPS"), "{error}");
+    }
+
+    #[test]
+    fn help_mentions_every_flag_variable_and_group() {
+        let help = Cli::command().render_help().to_string();
+        for (flag, var) in FLAGS {
+            assert!(help.contains(flag), "{flag} missing from help:\n{help}");
+            assert!(help.contains(var), "{var} missing from help:\n{help}");
+        }
+        let scale = help.find(SCALE).expect("scale heading");
+        let faults = help.find(FAULT_KNOBS).expect("fault heading");
+        assert!(scale < help.find("--max-batch").expect("flag"));
+        assert!(help.find("--summary-seconds").expect("flag") < faults);
+        assert!(faults < help.find("--error-rate").expect("flag"));
+        for default in ["0.0.0.0:8080", "1000", "2000", "until Ctrl-C"] {
+            assert!(
+                help.contains(default),
+                "{default} missing from help:\n{help}"
+            );
+        }
+        // No flag is left out of FLAGS.
+        let flags = Cli::command()
+            .get_arguments()
+            .filter_map(clap::Arg::get_long)
+            .filter(|long| *long != "help")
+            .count();
+        assert_eq!(flags, FLAGS.len());
+    }
+
+    #[test]
+    fn help_is_a_help_error() {
+        let error = parse(&["--help"]).expect_err("help");
+        assert_eq!(error.kind(), ErrorKind::DisplayHelp);
     }
 }
