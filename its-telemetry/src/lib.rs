@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod sla;
 #[cfg(test)]
 mod test_support;
+#[cfg(feature = "traces")]
 mod traces;
 
 /// Instruments a model call as one inference batch: queue-to-result duration, outcome,
@@ -115,6 +116,8 @@ pub mod __private {
 /// The Cargo features this build of the crate was compiled with (see "Feature flags" in the
 /// crate docs): log it at start-up, or check it in tests that depend on one.
 pub const FEATURES: &[&str] = &[
+    #[cfg(feature = "traces")]
+    "traces",
     #[cfg(feature = "otlp-grpc")]
     "otlp-grpc",
     #[cfg(feature = "otlp-http")]

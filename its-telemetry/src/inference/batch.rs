@@ -12,8 +12,10 @@
 
 use std::time::Instant;
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::{Status, TraceContextExt as _};
+#[cfg(feature = "traces")]
+use opentelemetry::trace::Status;
+use opentelemetry::trace::TraceContextExt as _;
+#[cfg(feature = "traces")]
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::model::ModelTelemetry;
@@ -194,9 +196,12 @@ impl BatchGuard {
         self.recorded[phase as usize] = true;
         let seconds = now.saturating_duration_since(since).as_secs_f64();
         self.model.inner.phases[phase as usize].record(seconds);
+        #[cfg(feature = "traces")]
         if !self.span.is_disabled() {
-            self.span
-                .add_event(phase.as_str(), vec![KeyValue::new("duration_s", seconds)]);
+            self.span.add_event(
+                phase.as_str(),
+                vec![opentelemetry::KeyValue::new("duration_s", seconds)],
+            );
         }
     }
 
@@ -243,9 +248,12 @@ impl BatchGuard {
         if outcome == Outcome::Ok {
             handles.frames.increment(self.batch_size as u64);
         } else if !self.span.is_disabled() {
-            let description = reason.unwrap_or(outcome.default_reason()).to_owned();
-            self.span.set_attribute("error.type", description.clone());
-            self.span.set_status(Status::error(description));
+            #[cfg(feature = "traces")]
+            {
+                let description = reason.unwrap_or(outcome.default_reason()).to_owned();
+                self.span.set_attribute("error.type", description.clone());
+                self.span.set_status(Status::error(description));
+            }
         }
     }
 

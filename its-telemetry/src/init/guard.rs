@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use tokio::sync::watch;
 
 use super::background::BackgroundRuntime;
+use super::trace_pipeline::TracePipeline;
 #[cfg(feature = "push-gateway")]
 use crate::prometheus::push_gateway;
 
@@ -39,7 +39,7 @@ pub struct TelemetryGuard {
 pub(super) struct Background {
     pub(super) runtime: BackgroundRuntime,
     pub(super) shutdown_tx: watch::Sender<bool>,
-    pub(super) tracer_provider: Option<SdkTracerProvider>,
+    pub(super) traces: Option<TracePipeline>,
     #[cfg(feature = "push-gateway")]
     pub(super) pusher: Option<push_gateway::Pusher>,
 }
@@ -87,15 +87,14 @@ impl TelemetryGuard {
                 let Background {
                     runtime,
                     shutdown_tx,
-                    tracer_provider,
+                    traces,
                     #[cfg(feature = "push-gateway")]
                     pusher,
                 } = background;
                 let mut result = Ok(());
-                if let Some(provider) = tracer_provider {
-                    let _ = provider.force_flush();
-                    if let Err(e) = provider.shutdown_with_timeout(timeout) {
-                        result = Err(ShutdownError::Traces(e.to_string()));
+                if let Some(traces) = traces {
+                    if let Err(e) = traces.shutdown(timeout) {
+                        result = Err(ShutdownError::Traces(e));
                     }
                 }
                 #[cfg(feature = "push-gateway")]

@@ -12,6 +12,7 @@
 mod background;
 mod guard;
 mod telemetry;
+mod trace_pipeline;
 
 use std::net::SocketAddr;
 

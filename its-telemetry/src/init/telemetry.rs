@@ -2,23 +2,25 @@
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusHandle, PrometheusRecorder};
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+#[cfg(feature = "traces")]
+use opentelemetry_sdk::trace::SdkTracer;
 use tokio::sync::watch;
+#[cfg(feature = "traces")]
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
+#[cfg(feature = "traces")]
 use tracing_subscriber::registry::LookupSpan;
 
 use super::InitError;
 use super::background::BackgroundRuntime;
 use super::guard::{Background, TelemetryGuard};
+use super::trace_pipeline::TracePipeline;
 use crate::config::{ConfigError, TelemetryConfig};
 use crate::logs::{LogLayer, Scrubber};
-use crate::{cardinality, deferred_recorder, prometheus, traces};
+use crate::{cardinality, deferred_recorder, prometheus};
 
 /// Held while installing; `true` once telemetry is installed in this process.
 static INSTALLED: Mutex<bool> = Mutex::new(false);
@@ -66,8 +68,7 @@ pub struct Telemetry {
     runtime: Option<BackgroundRuntime>,
     recorder: Option<PrometheusRecorder>,
     listener: Option<std::net::TcpListener>,
-    tracer_provider: Option<SdkTracerProvider>,
-    tracer: Option<SdkTracer>,
+    traces: Option<TracePipeline>,
     scrubber: Scrubber,
 }
 
@@ -89,8 +90,7 @@ impl Telemetry {
                 runtime: None,
                 recorder: None,
                 listener: None,
-                tracer_provider: None,
-                tracer: None,
+                traces: None,
                 scrubber,
             });
         }
@@ -111,10 +111,9 @@ impl Telemetry {
         let handle = runtime
             .handle()
             .ok_or_else(|| InitError::Runtime(std::io::Error::other("runtime stopped")))?;
-        let provider = build_tracer_provider(&config, handle)?;
+        let traces = TracePipeline::build(&config, handle)?;
         Ok(Self {
-            tracer: Some(provider.tracer("its-telemetry")),
-            tracer_provider: Some(provider),
+            traces,
             runtime: Some(runtime),
             recorder,
             listener,
@@ -142,18 +141,21 @@ impl Telemetry {
     }
 
     /// The layer that turns `tracing` spans into OpenTelemetry spans (exported when an OTLP
-    /// endpoint is configured) and gives log lines their trace ids. Add it to your own
-    /// subscriber with [`install_without_subscriber`](Self::install_without_subscriber); with
-    /// telemetry disabled it records nothing.
+    /// endpoint is configured) and gives log lines their trace ids (feature `traces`). Add it
+    /// to your own subscriber with
+    /// [`install_without_subscriber`](Self::install_without_subscriber); with telemetry
+    /// disabled it records nothing.
+    #[cfg(feature = "traces")]
     #[must_use]
     pub fn otel_layer<S>(&self) -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
-        let tracer = match &self.tracer {
-            Some(tracer) => tracer.clone(),
+        use opentelemetry::trace::TracerProvider as _;
+        let tracer = match &self.traces {
+            Some(traces) => traces.tracer().clone(),
             // Disabled: a provider without processors, so spans cost little and go nowhere.
-            None => SdkTracerProvider::builder()
+            None => opentelemetry_sdk::trace::SdkTracerProvider::builder()
                 .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOff)
                 .build()
                 .tracer("its-telemetry"),
@@ -208,9 +210,13 @@ impl Telemetry {
         W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
     {
         let logs = self.log_layer().map(|layer| layer.with_writer(writer));
+        #[cfg(feature = "traces")]
+        let spans = self.traces.is_some().then(|| self.otel_layer());
+        #[cfg(not(feature = "traces"))]
+        let spans: Option<tracing_subscriber::layer::Identity> = None;
         let subscriber = tracing_subscriber::registry()
             .with(self.filter())
-            .with(self.tracer.is_some().then(|| self.otel_layer()))
+            .with(spans)
             .with(logs);
         let must_own_subscriber = self.config.logs.enabled;
         self.install_with(
@@ -264,17 +270,11 @@ impl Telemetry {
         Ok(self.start(ours, subscriber))
     }
 
-    /// Releases what `build` made, from any context: the tracer provider's shutdown may block
+    /// Releases what `build` made, from any context: the span pipeline's shutdown may block
     /// (STACK.md trap 2), so it runs on a plain thread; the runtime stops without blocking.
     fn discard(self) {
-        if let Some(provider) = self.tracer_provider {
-            let spawned = std::thread::Builder::new()
-                .name("its-telemetry-discard".into())
-                .spawn(move || {
-                    let _ = provider.shutdown_with_timeout(Duration::from_millis(500));
-                });
-            // Without a thread the provider is simply dropped here.
-            drop(spawned);
+        if let Some(traces) = self.traces {
+            traces.discard();
         }
     }
 
@@ -286,8 +286,7 @@ impl Telemetry {
             runtime,
             recorder,
             listener,
-            tracer_provider,
-            tracer: _,
+            traces,
             scrubber: _,
         } = self;
         if subscriber == SubscriberOutcome::KeptApplications {
@@ -319,8 +318,8 @@ impl Telemetry {
         opentelemetry::global::set_text_map_propagator(
             crate::http::propagation::W3cPropagator::new(),
         );
-        if let Some(provider) = &tracer_provider {
-            opentelemetry::global::set_tracer_provider(provider.clone());
+        if let Some(traces) = &traces {
+            traces.install_global();
         }
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -355,10 +354,10 @@ impl Telemetry {
                     &config.service_name,
                     handle.clone(),
                 );
-                runtime.spawn(
-                    p.clone()
-                        .run(Duration::from_secs(push.interval_secs), shutdown_rx.clone()),
-                );
+                runtime.spawn(p.clone().run(
+                    std::time::Duration::from_secs(push.interval_secs),
+                    shutdown_rx.clone(),
+                ));
                 pusher = Some(p);
             }
         }
@@ -373,7 +372,7 @@ impl Telemetry {
             background: runtime.map(|runtime| Background {
                 runtime,
                 shutdown_tx,
-                tracer_provider,
+                traces,
                 #[cfg(feature = "push-gateway")]
                 pusher,
             }),
@@ -421,64 +420,6 @@ fn build_filter(directives: &str) -> Result<EnvFilter, ConfigError> {
     })
 }
 
-/// Builds the provider on a plain thread inside the SDK runtime's context: the tonic exporter
-/// needs that context, and the blocking HTTP client must not be created inside an async one.
-fn build_tracer_provider(
-    config: &TelemetryConfig,
-    runtime: &tokio::runtime::Handle,
-) -> Result<SdkTracerProvider, InitError> {
-    let Some(endpoint) = config.traces.endpoint.clone() else {
-        // No exporter; spans still get ids, so logs carry trace ids and context propagates.
-        return Ok(SdkTracerProvider::builder()
-            .with_sampler(traces::sampler(
-                config.traces.sampler,
-                config.traces.sampler_ratio,
-            ))
-            .build());
-    };
-    let config = config.clone();
-    let runtime = runtime.clone();
-    let failed = |message: String| InitError::TraceExporter {
-        endpoint: endpoint.clone(),
-        message,
-    };
-    std::thread::Builder::new()
-        .name("its-telemetry-init".into())
-        .spawn({
-            let endpoint = endpoint.clone();
-            move || {
-                resolve_host(&endpoint)?;
-                let _entered = runtime.enter();
-                traces::build_provider(&config, &endpoint)
-            }
-        })
-        .map_err(InitError::Runtime)?
-        .join()
-        .unwrap_or_else(|_| Err("exporter construction panicked".to_owned()))
-        .map_err(failed)
-}
-
-/// Resolves the endpoint's host now, so a typo is an error at init rather than a stream of
-/// failed exports later.
-fn resolve_host(endpoint: &str) -> Result<(), String> {
-    use std::net::ToSocketAddrs as _;
-    let uri: http::Uri = endpoint.parse().map_err(|e| format!("not a URL: {e}"))?;
-    let host = uri.host().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        });
-    match (host, port).to_socket_addrs() {
-        Ok(addrs) if addrs.len() > 0 => Ok(()),
-        Ok(_) => Err(format!("host `{host}` has no address")),
-        Err(e) => Err(format!("cannot resolve host `{host}`: {e}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,13 +429,5 @@ mod tests {
         let f = build_filter("info,h2=debug").expect("valid").to_string();
         assert!(f.contains("h2=debug") && !f.contains("h2=warn"), "{f}");
         assert!(f.contains("opentelemetry=off"), "{f}");
-    }
-
-    #[test]
-    fn unresolvable_hosts_are_named() {
-        let err = resolve_host("http://collector.invalid:4317").expect_err("reserved TLD");
-        assert!(err.contains("collector.invalid"), "{err}");
-        resolve_host("http://127.0.0.1:4317").expect("an address");
-        resolve_host("http://[::1]:4317").expect("an IPv6 literal");
     }
 }

@@ -1,0 +1,172 @@
+//! The span pipeline init builds (feature `traces`): the tracer provider with its sampler and,
+//! when an endpoint is configured, the OTLP exporter. Without the feature, [`TracePipeline`]
+//! cannot be built and nothing records spans.
+
+#[cfg(feature = "traces")]
+pub(super) use enabled::TracePipeline;
+#[cfg(not(feature = "traces"))]
+pub(super) use disabled::TracePipeline;
+
+#[cfg(feature = "traces")]
+mod enabled {
+    use std::time::Duration;
+
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+
+    use crate::config::TelemetryConfig;
+    use crate::init::InitError;
+    use crate::traces;
+
+    /// The tracer provider and the tracer the `tracing` bridge writes to.
+    #[derive(Debug)]
+    pub(in crate::init) struct TracePipeline {
+        provider: SdkTracerProvider,
+        tracer: SdkTracer,
+    }
+
+    impl TracePipeline {
+        /// Builds the provider on a plain thread inside the SDK runtime's context: the tonic
+        /// exporter needs that context, and the blocking HTTP client must not be created inside
+        /// an async one.
+        pub(in crate::init) fn build(
+            config: &TelemetryConfig,
+            runtime: &tokio::runtime::Handle,
+        ) -> Result<Option<Self>, InitError> {
+            let provider = match config.traces.endpoint.clone() {
+                // No exporter; spans still get ids, so logs carry trace ids and context
+                // propagates.
+                None => SdkTracerProvider::builder()
+                    .with_sampler(traces::sampler(
+                        config.traces.sampler,
+                        config.traces.sampler_ratio,
+                    ))
+                    .build(),
+                Some(endpoint) => build_exporting(config, runtime, endpoint)?,
+            };
+            Ok(Some(Self {
+                tracer: provider.tracer("its-telemetry"),
+                provider,
+            }))
+        }
+
+        pub(in crate::init) fn tracer(&self) -> &SdkTracer {
+            &self.tracer
+        }
+
+        /// Makes the provider the global one (`opentelemetry::global`).
+        pub(in crate::init) fn install_global(&self) {
+            opentelemetry::global::set_tracer_provider(self.provider.clone());
+        }
+
+        /// Flushes and shuts down within `timeout`; call from a plain thread (STACK.md trap 2).
+        pub(in crate::init) fn shutdown(self, timeout: Duration) -> Result<(), String> {
+            let _ = self.provider.force_flush();
+            self.provider
+                .shutdown_with_timeout(timeout)
+                .map_err(|e| e.to_string())
+        }
+
+        /// Releases a pipeline that was never installed, from any context.
+        pub(in crate::init) fn discard(self) {
+            let spawned = std::thread::Builder::new()
+                .name("its-telemetry-discard".into())
+                .spawn(move || {
+                    let _ = self.provider.shutdown_with_timeout(Duration::from_millis(500));
+                });
+            // Without a thread the provider is simply dropped here.
+            drop(spawned);
+        }
+    }
+
+    fn build_exporting(
+        config: &TelemetryConfig,
+        runtime: &tokio::runtime::Handle,
+        endpoint: String,
+    ) -> Result<SdkTracerProvider, InitError> {
+        let config = config.clone();
+        let runtime = runtime.clone();
+        let failed = |message: String| InitError::TraceExporter {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        std::thread::Builder::new()
+            .name("its-telemetry-init".into())
+            .spawn({
+                let endpoint = endpoint.clone();
+                move || {
+                    resolve_host(&endpoint)?;
+                    let _entered = runtime.enter();
+                    traces::build_provider(&config, &endpoint)
+                }
+            })
+            .map_err(InitError::Runtime)?
+            .join()
+            .unwrap_or_else(|_| Err("exporter construction panicked".to_owned()))
+            .map_err(failed)
+    }
+
+    /// Resolves the endpoint's host now, so a typo is an error at init rather than a stream of
+    /// failed exports later.
+    pub(in crate::init) fn resolve_host(endpoint: &str) -> Result<(), String> {
+        use std::net::ToSocketAddrs as _;
+        let uri: http::Uri = endpoint.parse().map_err(|e| format!("not a URL: {e}"))?;
+        let host = uri.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        match (host, port).to_socket_addrs() {
+            Ok(addrs) if addrs.len() > 0 => Ok(()),
+            Ok(_) => Err(format!("host `{host}` has no address")),
+            Err(e) => Err(format!("cannot resolve host `{host}`: {e}")),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn unresolvable_hosts_are_named() {
+            let err = resolve_host("http://collector.invalid:4317").expect_err("reserved TLD");
+            assert!(err.contains("collector.invalid"), "{err}");
+            resolve_host("http://127.0.0.1:4317").expect("an address");
+            resolve_host("http://[::1]:4317").expect("an IPv6 literal");
+        }
+    }
+}
+
+#[cfg(not(feature = "traces"))]
+mod disabled {
+    use std::time::Duration;
+
+    use crate::config::TelemetryConfig;
+    use crate::init::InitError;
+
+    /// Without the `traces` feature there is no span pipeline; validation refuses an OTLP
+    /// endpoint, naming the feature.
+    #[derive(Debug)]
+    pub(in crate::init) enum TracePipeline {}
+
+    impl TracePipeline {
+        pub(in crate::init) fn build(
+            _config: &TelemetryConfig,
+            _runtime: &tokio::runtime::Handle,
+        ) -> Result<Option<Self>, InitError> {
+            Ok(None)
+        }
+
+        pub(in crate::init) fn install_global(&self) {
+            match *self {}
+        }
+
+        pub(in crate::init) fn shutdown(self, _timeout: Duration) -> Result<(), String> {
+            match self {}
+        }
+
+        pub(in crate::init) fn discard(self) {
+            match self {}
+        }
+    }
+}
