@@ -11,7 +11,6 @@ pub mod http;
 pub mod inference;
 mod init;
 pub mod logs;
-pub mod monitoring;
 pub mod prometheus;
 pub mod sla;
 #[cfg(test)]

@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use its_telemetry::monitoring::rules::{Category, Severity, Team};
-use its_telemetry::monitoring::slo::{BURN_ALERT, BurnTier, DEFAULT_TIERS};
+use its_telemetry_monitoring::rules::{Category, Severity, Team};
+use its_telemetry_monitoring::slo::{BURN_ALERT, BurnTier, DEFAULT_TIERS};
 use its_telemetry_tests::amtool;
 use regex::Regex;
 use serde_yaml::Value;

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use its_telemetry::monitoring::rules::{AlertingRule, Category, RuleFile, RuleGroup, Severity, Team};
+//! use its_telemetry_monitoring::rules::{AlertingRule, Category, RuleFile, RuleGroup, Severity, Team};
 //!
 //! let alert = AlertingRule::new("TooHot", "its_gpu_temperature_celsius > 85", Severity::Warning, Team::Infrastructure, Category::Infrastructure)
 //!     .pending_for(Duration::from_secs(600))
@@ -373,7 +373,7 @@ impl Category {
 ///
 /// ```
 /// use std::time::Duration;
-/// use its_telemetry::monitoring::rules::prom_duration;
+/// use its_telemetry_monitoring::rules::prom_duration;
 ///
 /// assert_eq!(prom_duration(Duration::from_secs(30 * 86_400)), "30d");
 /// assert_eq!(prom_duration(Duration::from_secs(90)), "90s");

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{MetricDescriptor, business, camera, gpu, http, inference, sdk, sla};
+use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference, sdk, sla};
 
 /// Series selector of the template variables, added to every query.
 const SCOPE: &str = r#"environment=~"$environment",service=~"$service""#;
@@ -831,7 +831,7 @@ fn variable(name: &str, query: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
+    use its_telemetry::catalog;
 
     #[test]
     fn every_query_names_only_catalog_metrics() {

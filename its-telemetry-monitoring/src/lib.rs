@@ -2,7 +2,7 @@
 //! configuration and the `promtool` unit tests proving every alert, generated from the metric
 //! catalog and SLOs declared in code.
 //!
-//! Metric names come from [`crate::catalog`] only, so no rule can query a series the SDK does
+//! Metric names come from [`its_telemetry::catalog`] only, so no rule can query a series the SDK does
 //! not emit. Every alert carries the routing contract with Alertmanager — labels `severity`
 //! (`critical`, `warning`, `info`), `team` and `category`, annotations `summary`,
 //! `description` and `runbook_url` — see [`rules::AlertingRule::new`].
@@ -23,7 +23,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use its_telemetry::monitoring;
+//! use its_telemetry_monitoring as monitoring;
 //! use its_telemetry::sla::Slo;
 //!
 //! let mut slos = monitoring::default_slos();
@@ -43,7 +43,7 @@ pub mod unit_test;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::sla::Slo;
+use its_telemetry::sla::Slo;
 use rules::{RuleFile, RuleGroup};
 use unit_test::{AlertCheck, TestFile, TestGroup};
 
@@ -51,7 +51,7 @@ use unit_test::{AlertCheck, TestFile, TestGroup};
 /// answer within 100 ms, both over 30 days.
 ///
 /// ```
-/// let slos = its_telemetry::monitoring::default_slos();
+/// let slos = its_telemetry_monitoring::default_slos();
 /// assert_eq!(slos[0].name(), "detection_availability");
 /// assert_eq!(slos[1].name(), "detection_latency");
 /// ```
@@ -262,11 +262,11 @@ mod tests {
                         .iter()
                         .find_map(|s| name.strip_suffix(s))
                         .unwrap_or(name);
-                    let is_label = crate::catalog::all().any(|m| m.labels.contains(&name));
+                    let is_label = its_telemetry::catalog::all().any(|m| m.labels.contains(&name));
                     assert!(
                         is_label
-                            || crate::catalog::find(name).is_some()
-                            || crate::catalog::find(base).is_some(),
+                            || its_telemetry::catalog::find(name).is_some()
+                            || its_telemetry::catalog::find(base).is_some(),
                         "{name} in {expr}"
                     );
                 }

@@ -8,7 +8,7 @@
 //! (GPU, SDK health, and any metric of the service's own).
 //!
 //! ```
-//! use its_telemetry::monitoring::prometheus::PrometheusConfig;
+//! use its_telemetry_monitoring::prometheus::PrometheusConfig;
 //!
 //! let yaml = PrometheusConfig::default().render();
 //! assert!(yaml.contains("job_name: its-camera"));
@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::rules::prom_duration;
-use crate::catalog::{Domain, MetricKind};
+use its_telemetry::catalog::{Domain, MetricKind};
 
 /// A scrape job: which catalog domains it keeps, and how often.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,7 +295,7 @@ struct Relabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
+    use its_telemetry::catalog;
 
     #[test]
     fn every_catalog_metric_is_kept_by_exactly_one_job() {
