@@ -183,7 +183,7 @@ impl PrometheusConfig {
             },
             scrape_configs,
         };
-        let body = serde_yaml::to_string(&file).expect("the config always serializes");
+        let body = serde_norway::to_string(&file).expect("the config always serializes");
         format!("{HEADER}{body}{REMOTE_WRITE}")
     }
 }

@@ -38,15 +38,15 @@ impl RuleFile {
     /// Never: the model holds only strings and maps, which always serialize.
     #[must_use]
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).expect("rule files always serialize")
+        serde_norway::to_string(self).expect("rule files always serialize")
     }
 
     /// Reads a rule file.
     ///
     /// # Errors
     /// When the text is not YAML of the rule-file shape.
-    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml::Error> {
-        serde_yaml::from_str(text)
+    pub fn from_yaml(text: &str) -> Result<Self, serde_norway::Error> {
+        serde_norway::from_str(text)
     }
 
     /// Every alerting rule, group by group.
