@@ -38,6 +38,7 @@ pub mod prometheus;
 pub mod recording;
 pub mod rules;
 pub mod slo;
+pub mod slo_file;
 pub mod unit_test;
 
 use std::path::{Path, PathBuf};
