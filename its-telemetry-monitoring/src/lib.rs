@@ -1,36 +1,4 @@
-//! Monitoring as code: Prometheus rule files, SLO burn-rate alerts, the Prometheus
-//! configuration and the `promtool` unit tests proving every alert, generated from the metric
-//! catalog and SLOs declared in code.
-//!
-//! Metric names come from [`its_telemetry::catalog`] only, so no rule can query a series the SDK does
-//! not emit. Every alert carries the routing contract with Alertmanager — labels `severity`
-//! (`critical`, `warning`, `info`), `team` and `category`, annotations `summary`,
-//! `description` and `runbook_url` — see [`rules::AlertingRule::new`].
-//!
-//! | file (under `monitoring/`) | contents |
-//! |---|---|
-//! | `prometheus/rules.yaml` | core alerts: availability, errors, targets down, GPU, camera capacity, security, telemetry |
-//! | `prometheus/slo-rules.yaml` | per SLO: error ratios over 5m … 30d, error budget left, burn-rate alerts, SLA violation |
-//! | `prometheus/ml-pipeline-rules.yaml` | inference latency, accuracy, drift, confidence, detection efficiency |
-//! | `prometheus/business-rules.yaml` | incident response, data volume, vehicle rate, cost per detection, data quality |
-//! | `prometheus/recording-rules.yaml` | recording rules for the dashboards' expensive queries |
-//! | `prometheus/prometheus-production.yml` | scrape jobs, rule files, Alertmanager, `remote_write` |
-//! | `prometheus/tests/*.test.yaml` | `promtool test rules` suites: every alert fires once and stays silent once |
-//! | `grafana/dashboards/*.json` | overview, ML pipeline, business analytics and GPU dashboards |
-//!
-//! Write them with `cargo run -p its-telemetry --example generate-monitoring -- monitoring/`,
-//! or for your own SLOs:
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use its_telemetry_monitoring as monitoring;
-//! use its_telemetry::sla::Slo;
-//!
-//! let mut slos = monitoring::default_slos();
-//! slos.push(Slo::availability("plate_reads", 0.99, Duration::from_secs(28 * 86_400))?);
-//! monitoring::write_all(std::path::Path::new("monitoring"), &slos)?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod alerts;
 pub mod dashboards;
@@ -182,6 +150,47 @@ pub fn write_all(dir: &Path, slos: &[Slo]) -> std::io::Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// How a file on disk differs from what [`generate`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staleness {
+    /// The file does not exist.
+    Missing,
+    /// The file's contents differ.
+    Differs,
+}
+
+/// A generated file whose copy on disk is not current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleFile {
+    /// Relative path, as in [`GeneratedFile::path`].
+    pub path: String,
+    /// Missing or different.
+    pub staleness: Staleness,
+}
+
+/// Compares [`generate`]'s files for `slos` with their copies under `dir`; returns those that
+/// are missing or differ, in [`generate`]'s order (empty when `dir` is current). Files under
+/// `dir` that are not generated (`alertmanager/`, …) are not looked at.
+///
+/// # Errors
+/// When a file exists but cannot be read.
+pub fn stale_files(dir: &Path, slos: &[Slo]) -> std::io::Result<Vec<StaleFile>> {
+    let mut stale = Vec::new();
+    for f in generate(slos) {
+        let staleness = match std::fs::read(dir.join(&f.path)) {
+            Ok(bytes) if bytes == f.contents.as_bytes() => continue,
+            Ok(_) => Staleness::Differs,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Staleness::Missing,
+            Err(e) => return Err(e),
+        };
+        stale.push(StaleFile {
+            path: f.path,
+            staleness,
+        });
+    }
+    Ok(stale)
 }
 
 #[cfg(test)]
