@@ -59,7 +59,7 @@ fn generated_files_are_current() {
     assert!(
         stale.is_empty(),
         "stale generated monitoring files {stale:?}: regenerate with \
-         `cargo run -p its-telemetry --example generate-monitoring -- monitoring/` \
+         `cargo run -p its-telemetry-monitoring -- generate --out monitoring/` \
          (or ITS_TELEMETRY_BLESS=1 cargo test -p its-telemetry-tests --test prometheus_rules) and commit them"
     );
 }
