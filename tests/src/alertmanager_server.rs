@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 
 use crate::daemon::{Daemon, TempDir};
 
@@ -54,7 +54,7 @@ fn shorten_timers(route: &mut Value, root: bool) {
 /// When `production` is not an Alertmanager configuration with `route` and `receivers`.
 #[must_use]
 pub fn test_config(production: &str, webhook_base: &str) -> String {
-    let mut config: Value = serde_yaml::from_str(production).expect("alertmanager.yml is YAML");
+    let mut config: Value = serde_norway::from_str(production).expect("alertmanager.yml is YAML");
     let map = config
         .as_mapping_mut()
         .expect("alertmanager.yml is a mapping");
@@ -84,7 +84,7 @@ pub fn test_config(production: &str, webhook_base: &str) -> String {
         })
         .collect();
     map.insert(key("receivers"), Value::Sequence(receivers));
-    let body = serde_yaml::to_string(&config).expect("config serializes");
+    let body = serde_norway::to_string(&config).expect("config serializes");
     format!(
         "# Derived by its-telemetry-tests from monitoring/alertmanager/alertmanager.yml: same route,\n\
          # inhibit_rules and time_intervals; group_wait {TEST_GROUP_WAIT} and group_interval \

@@ -10,11 +10,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use its_telemetry::monitoring::rules::{Category, Severity, Team};
-use its_telemetry::monitoring::slo::{BURN_ALERT, BurnTier, DEFAULT_TIERS};
+use its_telemetry_monitoring::rules::{Category, Severity, Team};
+use its_telemetry_monitoring::slo::{BURN_ALERT, BurnTier, DEFAULT_TIERS};
 use its_telemetry_tests::amtool;
 use regex::Regex;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// Label names the router and inhibition rules may rely on (see the file's header comment).
 const ROUTING_LABELS: &[&str] = &[
@@ -51,7 +51,7 @@ fn config_text() -> String {
 }
 
 fn config() -> Value {
-    serde_yaml::from_str(&config_text()).expect("alertmanager.yml is YAML")
+    serde_norway::from_str(&config_text()).expect("alertmanager.yml is YAML")
 }
 
 fn seq<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {

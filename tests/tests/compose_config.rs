@@ -13,9 +13,9 @@ fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-fn compose() -> serde_yaml::Value {
+fn compose() -> serde_norway::Value {
     let text = std::fs::read_to_string(repo().join("docker-compose.yml")).expect("read compose");
-    serde_yaml::from_str(&text).expect("compose is YAML")
+    serde_norway::from_str(&text).expect("compose is YAML")
 }
 
 #[test]

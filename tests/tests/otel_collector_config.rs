@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 const SECTIONS: &[&str] = &[
     "receivers",
@@ -19,7 +19,7 @@ fn config() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../monitoring/opentelemetry/otel-collector.yaml");
     let text = std::fs::read_to_string(&path).expect("read otel-collector.yaml");
-    serde_yaml::from_str(&text).expect("otel-collector.yaml is YAML")
+    serde_norway::from_str(&text).expect("otel-collector.yaml is YAML")
 }
 
 /// `type/name` -> `type`.

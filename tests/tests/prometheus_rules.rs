@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use its_telemetry::monitoring::{
-    self,
+use its_telemetry_monitoring::{
+    default_slos, generate,
     rules::{AlertingRule, RuleFile},
     unit_test::TestFile,
 };
@@ -47,7 +47,7 @@ fn generated_files_are_current() {
     let dir = monitoring_dir();
     let bless = std::env::var_os("ITS_TELEMETRY_BLESS").is_some();
     let mut stale = Vec::new();
-    for f in monitoring::generate(&monitoring::default_slos()) {
+    for f in generate(&default_slos()) {
         let path = dir.join(&f.path);
         if bless {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -59,7 +59,7 @@ fn generated_files_are_current() {
     assert!(
         stale.is_empty(),
         "stale generated monitoring files {stale:?}: regenerate with \
-         `cargo run -p its-telemetry --example generate-monitoring -- monitoring/` \
+         `cargo run -p its-telemetry-monitoring -- generate --out monitoring/` \
          (or ITS_TELEMETRY_BLESS=1 cargo test -p its-telemetry-tests --test prometheus_rules) and commit them"
     );
 }

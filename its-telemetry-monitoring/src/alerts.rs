@@ -7,7 +7,7 @@
 //! detection, data quality 90 %, incident response 5 minutes.
 //!
 //! ```
-//! use its_telemetry::monitoring::alerts;
+//! use its_telemetry_monitoring::alerts;
 //!
 //! let names: Vec<_> = alerts::core().iter().map(|c| c.rule.alert.clone()).collect();
 //! assert!(names.contains(&"TargetDown".to_owned()));
@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use super::rules::{AlertingRule, Category, RuleGroup, Severity, Team, prom_number};
 use super::unit_test::{AlertCheck, InputSeries, Scenario, constant, histogram, rising};
-use crate::catalog::{business, camera, gpu, http, inference, sdk};
-use crate::inference::DriftThresholds;
+use its_telemetry::catalog::{business, camera, gpu, http, inference, sdk};
+use its_telemetry::inference::DriftThresholds;
 
 /// `up`: written by Prometheus itself for every target (1 scraped, 0 failed), so it is not in
 /// the SDK's catalog.

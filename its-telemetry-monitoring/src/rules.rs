@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use its_telemetry::monitoring::rules::{AlertingRule, Category, RuleFile, RuleGroup, Severity, Team};
+//! use its_telemetry_monitoring::rules::{AlertingRule, Category, RuleFile, RuleGroup, Severity, Team};
 //!
 //! let alert = AlertingRule::new("TooHot", "its_gpu_temperature_celsius > 85", Severity::Warning, Team::Infrastructure, Category::Infrastructure)
 //!     .pending_for(Duration::from_secs(600))
@@ -38,15 +38,15 @@ impl RuleFile {
     /// Never: the model holds only strings and maps, which always serialize.
     #[must_use]
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).expect("rule files always serialize")
+        serde_norway::to_string(self).expect("rule files always serialize")
     }
 
     /// Reads a rule file.
     ///
     /// # Errors
     /// When the text is not YAML of the rule-file shape.
-    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml::Error> {
-        serde_yaml::from_str(text)
+    pub fn from_yaml(text: &str) -> Result<Self, serde_norway::Error> {
+        serde_norway::from_str(text)
     }
 
     /// Every alerting rule, group by group.
@@ -373,7 +373,7 @@ impl Category {
 ///
 /// ```
 /// use std::time::Duration;
-/// use its_telemetry::monitoring::rules::prom_duration;
+/// use its_telemetry_monitoring::rules::prom_duration;
 ///
 /// assert_eq!(prom_duration(Duration::from_secs(30 * 86_400)), "30d");
 /// assert_eq!(prom_duration(Duration::from_secs(90)), "90s");

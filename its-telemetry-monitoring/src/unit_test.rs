@@ -33,15 +33,15 @@ impl TestFile {
     /// Never: the model holds only strings, lists and maps.
     #[must_use]
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).expect("test files always serialize")
+        serde_norway::to_string(self).expect("test files always serialize")
     }
 
     /// Reads a test file.
     ///
     /// # Errors
     /// When the text is not YAML of the test-file shape.
-    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml::Error> {
-        serde_yaml::from_str(text)
+    pub fn from_yaml(text: &str) -> Result<Self, serde_norway::Error> {
+        serde_norway::from_str(text)
     }
 }
 

@@ -3,7 +3,7 @@
 //! window pair.
 //!
 //! Every rule reads only `its_slo_events_total{slo, result}`, which
-//! [`SloRecorder`](crate::sla::SloRecorder) writes, aggregated `by (environment, service, slo)`.
+//! [`SloRecorder`](its_telemetry::sla::SloRecorder) writes, aggregated `by (environment, service, slo)`.
 //!
 //! | `burn_window` | burn rate | long window | short window | severity |
 //! |---|---|---|---|---|
@@ -13,7 +13,7 @@
 //! | `3d_6h` | 1× | 3d | 6h | warning (ticket) |
 //!
 //! ```
-//! use its_telemetry::monitoring::{default_slos, slo::SloRules};
+//! use its_telemetry_monitoring::{default_slos, slo::SloRules};
 //!
 //! let slo = &default_slos()[0];
 //! let groups = SloRules::new(slo).groups();
@@ -27,8 +27,8 @@ use super::rules::{
     AlertingRule, Category, RecordingRule, RuleGroup, Severity, Team, prom_duration, prom_number,
 };
 use super::unit_test::{AlertTestCase, ExpectedAlert, InputSeries, TestGroup, piecewise};
-use crate::catalog::sla as m;
-use crate::sla::{Sli, Slo};
+use its_telemetry::catalog::sla as m;
+use its_telemetry::sla::{Sli, Slo};
 
 const MINUTE: u64 = 60;
 const HOUR: u64 = 3_600;

@@ -4,14 +4,14 @@
 //! the metric (less `_total`) in the middle: `model:its_inference_request_duration_seconds:p95_rate5m`.
 //!
 //! ```
-//! use its_telemetry::monitoring::recording;
+//! use its_telemetry_monitoring::recording;
 //!
 //! let names: Vec<_> = recording::rules().into_iter().map(|r| r.record).collect();
 //! assert!(names.contains(&"model:its_inference_request_duration_seconds:p95_rate5m".to_owned()));
 //! ```
 
 use super::rules::{RecordingRule, RuleGroup};
-use crate::catalog::{MetricDescriptor, business, camera, gpu, http, inference};
+use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference};
 
 const BY_SERVICE: &str = "environment, service";
 
