@@ -5,8 +5,7 @@
 //! handle (never per event); past the metric's limit, new values are folded into
 //! [`OVERFLOW_VALUE`], counted in `its_telemetry_label_overflow_total{metric}`, and logged once
 //! per metric.
-//!
-//! The guard also makes values safe for the exposition: see [`exposition_safe`].
+
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -110,19 +109,19 @@ impl CardinalityGuard {
         self.state().limit_for(metric.name)
     }
 
-    /// Returns the label value to use for `value` on `metric`: the value itself (made
-    /// [`exposition_safe`]) while the metric is under its limit or already has this value,
+    /// Returns the label value to use for `value` on `metric`: the value itself while the
+    /// metric is under its limit or already has this value,
     /// otherwise [`OVERFLOW_VALUE`], counting and logging the overflow.
     pub fn admit(&self, metric: &'static MetricDescriptor, value: &str) -> String {
         let mut state = self.state();
         let limit = state.limit_for(metric.name);
         let entry = state.seen.entry(metric.name).or_default();
         if entry.values.contains(value) {
-            return exposition_safe(value);
+            return value.to_owned();
         }
         if entry.values.len() < limit {
             entry.values.insert(value.to_owned());
-            return exposition_safe(value);
+            return value.to_owned();
         }
         let first = !entry.warned;
         entry.warned = true;
@@ -163,15 +162,6 @@ static GLOBAL: OnceLock<CardinalityGuard> = OnceLock::new();
 /// [`crate::try_init`] applies the configured limits with [`CardinalityGuard::reconfigure`].
 pub fn global() -> &'static CardinalityGuard {
     GLOBAL.get_or_init(CardinalityGuard::default)
-}
-
-/// Prepares a label value for metrics-exporter-prometheus 0.18, which escapes `"` and
-/// newlines but reads a backslash as the start of an escape it may drop (`a\"b` would come out
-/// as `a"b`). Doubling backslashes first makes every value — quotes, backslashes, newlines,
-/// non-ASCII — round-trip exactly through the text exposition.
-#[must_use]
-pub fn exposition_safe(value: &str) -> String {
-    value.replace('\\', "\\\\")
 }
 
 #[cfg(test)]
@@ -248,11 +238,5 @@ mod tests {
         );
         assert_eq!(guard.admit(&camera::RECONNECTS, "a"), "a");
         assert_eq!(guard.limit_for(&camera::RECONNECTS), 3);
-    }
-
-    #[test]
-    fn backslashes_are_doubled_for_the_exporter() {
-        assert_eq!(exposition_safe(r#"a\"b"#), r#"a\\"b"#);
-        assert_eq!(exposition_safe("plain"), "plain");
     }
 }

@@ -7,7 +7,6 @@
 use metrics::{Counter, Gauge, Label};
 
 use super::{DeviceReading, ProcessMemory, ThrottleReason};
-use crate::cardinality::exposition_safe;
 use crate::catalog::MetricDescriptor;
 use crate::catalog::gpu as m;
 
@@ -37,8 +36,8 @@ impl DeviceMetrics {
     pub(super) fn new(reading: &DeviceReading) -> Self {
         let device = [
             Label::new("gpu", reading.index.to_string()),
-            Label::new("uuid", exposition_safe(&reading.uuid)),
-            Label::new("name", exposition_safe(&reading.name)),
+            Label::new("uuid", reading.uuid.clone()),
+            Label::new("name", reading.name.clone()),
         ];
         let series = |metric, extra| Lazy::new(metric, &device, extra);
         let counter = |metric, extra| Lazy::new(metric, &device, extra);

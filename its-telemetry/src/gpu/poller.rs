@@ -477,11 +477,11 @@ mod tests {
         }
         assert_eq!(gauge(&all, &m::PROCESS_MEMORY_USED, &d0), 2.0 * GIB);
 
-        // Device names and UUIDs go through `exposition_safe` (backslashes doubled).
+        // Device names and UUIDs are labels as they are; the renderer escapes them.
         let d1 = [
             ("gpu", "1"),
             ("uuid", "GPU-fake-1"),
-            ("name", r"Tesla T4 \\ rack 2"),
+            ("name", r"Tesla T4 \ rack 2"),
         ];
         assert_eq!(gauge(&all, &m::UTILIZATION, &d1), 0.4);
         assert_eq!(names_for_gpu(&all, "1").len(), m::ALL.len() - 1);

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use metrics::Gauge;
 
-use crate::cardinality::{self, exposition_safe};
+use crate::cardinality;
 use crate::catalog::inference as m;
 
 /// Smallest share used in the PSI terms.
@@ -149,7 +149,7 @@ impl DriftMonitor {
             gauge: metrics::gauge!(
                 m::DRIFT_SCORE.name,
                 "model" => model_label,
-                "feature" => exposition_safe(feature)
+                "feature" => feature.to_owned()
             ),
             model: model.to_owned(),
             feature: feature.to_owned(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use metrics::{Counter, Gauge, Histogram};
 
 use super::batch::{BatchGuard, ModelRef, Outcome, Phase};
-use crate::cardinality::{self, CardinalityGuard, OVERFLOW_VALUE, exposition_safe};
+use crate::cardinality::{self, CardinalityGuard, OVERFLOW_VALUE};
 use crate::catalog::inference as m;
 
 /// Telemetry of one model version. Create once per model (cheap to clone) and start a
@@ -66,7 +66,7 @@ impl ModelTelemetry {
         // Handles made before try_init must not bind to the no-op recorder.
         crate::deferred_recorder::ensure_installed();
         let model_label = guard.admit(&m::REQUESTS, model);
-        let version_label = exposition_safe(version);
+        let version_label = version.to_owned();
         metrics::gauge!(m::MODEL_INFO.name, "model" => model_label.clone(), "version" => version_label.clone())
             .set(1.0);
         let by_outcome = |o: Outcome| {
@@ -193,8 +193,8 @@ impl ModelHandles {
         let admitted = label != OVERFLOW_VALUE;
         let counter = metrics::counter!(
             m::REQUESTS.name,
-            "model" => exposition_safe(&self.model),
-            "version" => exposition_safe(&self.version),
+            "model" => self.model.to_string(),
+            "version" => self.version.to_string(),
             "outcome" => Outcome::Error.as_str(),
             "reason" => label
         );
@@ -214,7 +214,7 @@ impl ModelHandles {
         let admitted = label != OVERFLOW_VALUE;
         let counter = metrics::counter!(
             m::DETECTIONS.name,
-            "model" => exposition_safe(&self.model),
+            "model" => self.model.to_string(),
             "class" => label
         );
         f(&counter);

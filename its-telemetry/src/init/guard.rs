@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
+use crate::prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
 use super::background::BackgroundRuntime;

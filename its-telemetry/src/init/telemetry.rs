@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use metrics_exporter_prometheus::{PrometheusHandle, PrometheusRecorder};
+use crate::prometheus::{PrometheusHandle, PrometheusRecorder};
 #[cfg(feature = "traces")]
 use opentelemetry_sdk::trace::SdkTracer;
 use tokio::sync::watch;
@@ -329,7 +329,6 @@ impl Telemetry {
         if let (Some(runtime), Some(handle)) = (runtime.as_ref().and_then(|r| r.handle()), &handle)
         {
             let _entered = runtime.enter();
-            runtime.spawn(prometheus::upkeep(handle.clone(), shutdown_rx.clone()));
             if let Some(listener) = listener {
                 metrics_addr = listener.local_addr().ok();
                 match tokio::net::TcpListener::from_std(listener) {

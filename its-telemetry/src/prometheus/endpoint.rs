@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
-use metrics_exporter_prometheus::PrometheusHandle;
+use super::PrometheusHandle;
 use tokio::sync::watch;
 
 use super::CONTENT_TYPE;

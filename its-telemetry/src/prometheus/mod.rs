@@ -1,31 +1,25 @@
-//! The Prometheus side: a recorder configured from the catalog, the `/metrics` pull endpoint
-//! ([`endpoint`]), upkeep, and push-gateway mode (feature `push-gateway`).
+//! The Prometheus side: the SDK's own recorder configured from the catalog
+//! ([`PrometheusRecorder`]), the text format ([`render`]), the `/metrics` pull endpoint, and
+//! push-gateway mode (feature `push-gateway`).
 //!
-//! Every catalog histogram gets its catalog buckets (metrics-exporter-prometheus would otherwise
-//! render a summary, which cannot be aggregated across instances), every catalog metric gets its
-//! `# HELP`, and the global labels `service` and `environment` go on every series.
+//! Every catalog histogram gets its catalog buckets, every catalog metric gets its `# HELP`, and
+//! the global labels `service` and `environment` go on every series.
 
 pub(crate) mod endpoint;
 #[cfg(feature = "push-gateway")]
 pub(crate) mod push_gateway;
+mod registry;
+pub mod render;
 
-use std::time::Duration;
+pub use registry::{DEFAULT_BUCKETS, PrometheusHandle, PrometheusRecorder};
 
 use metrics::{Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{
-    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
-};
-use tokio::sync::watch;
 
-use crate::cardinality::exposition_safe;
 use crate::catalog::{self, MetricKind, sdk};
 use crate::config::TelemetryConfig;
 
 /// Content type of the Prometheus text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// How often idle histogram buckets are drained (STACK.md trap 7: without upkeep, memory grows).
-const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A recorder set up from the catalog: buckets, help texts and the global labels of `config`.
 /// [`crate::try_init`] installs one globally; build one yourself to render metrics in-process
@@ -44,17 +38,15 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// ```
 #[must_use]
 pub fn build_recorder(config: &TelemetryConfig) -> PrometheusRecorder {
-    let mut builder = PrometheusBuilder::new()
-        .add_global_label("service", exposition_safe(&config.service_name))
-        .add_global_label("environment", exposition_safe(&config.environment));
-    for metric in
-        catalog::all().filter(|m| m.kind == MetricKind::Histogram && !m.buckets.is_empty())
-    {
-        builder = builder
-            .set_buckets_for_metric(Matcher::Full(metric.name.to_owned()), metric.buckets)
-            .expect("set_buckets_for_metric only rejects empty bucket lists, filtered out above");
-    }
-    let recorder = builder.build_recorder();
+    let recorder = PrometheusRecorder::new(
+        [
+            ("service", config.service_name.as_str()),
+            ("environment", config.environment.as_str()),
+        ],
+        catalog::all()
+            .filter(|m| m.kind == MetricKind::Histogram && !m.buckets.is_empty())
+            .map(|m| (m.name, m.buckets)),
+    );
     for metric in catalog::all() {
         let name = metrics::KeyName::from_const_str(metric.name);
         let help = SharedString::const_str(metric.help);
@@ -72,22 +64,11 @@ pub fn build_recorder(config: &TelemetryConfig) -> PrometheusRecorder {
 pub(crate) fn record_build_info(config: &TelemetryConfig) {
     metrics::gauge!(
         sdk::BUILD_INFO.name,
-        "version" => exposition_safe(&config.service_version),
-        "git_sha" => exposition_safe(&config.git_sha),
+        "version" => config.service_version.clone(),
+        "git_sha" => config.git_sha.clone(),
         "sdk_version" => env!("CARGO_PKG_VERSION"),
     )
     .set(1.0);
-}
-
-/// Drains histogram buckets periodically until `shutdown` changes.
-pub(crate) async fn upkeep(handle: PrometheusHandle, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => handle.run_upkeep(),
-            _ = shutdown.changed() => return,
-        }
-    }
 }
 
 #[cfg(test)]
