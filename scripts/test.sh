@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check of the project on a fresh machine: installs promtool (Debian's `prometheus`)
-# when it is missing, then formatting, lints, all tests and the docs build.
+# when it is missing, builds the OpenTelemetry Collector from Go modules (needs Go >= the version
+# tools/otelcol/go.mod names, and the Go module proxy), then formatting, lints for every feature
+# combination, all tests, the packaged crates from a consumer crate, and the docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +27,18 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "==> every feature of its-telemetry on its own and none (clippy, docs)"
+scripts/check-features.sh
+echo "==> OpenTelemetry Collector (tools/otelcol; tests/tests/otel_collector_validate.rs runs it)"
+scripts/build-otelcol.sh
+(cd tools/otelcol && test -z "$(gofmt -l .)" && go vet .)
 echo "==> cargo test"
 cargo test --workspace --all-features
+echo "==> its-telemetry tests with its default features, and with none"
+cargo test -p its-telemetry
+cargo test -p its-telemetry --no-default-features
+echo "==> packaged crates, used from a crate outside the workspace"
+scripts/consumer-check.sh
 echo "==> cargo doc"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --all-features
 echo "==> all checks passed"

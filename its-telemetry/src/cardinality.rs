@@ -6,7 +6,6 @@
 //! [`OVERFLOW_VALUE`], counted in `its_telemetry_label_overflow_total{metric}`, and logged once
 //! per metric.
 
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 

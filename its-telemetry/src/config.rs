@@ -636,18 +636,23 @@ pub(crate) fn check_push_endpoint(field: &str, endpoint: &str) -> Result<(), Con
     Ok(())
 }
 
-/// Builds a [`TelemetryConfig`] in code.
+/// Builds a [`TelemetryConfig`] in code. `build` validates, so a value the build cannot use
+/// (an OTLP endpoint without an OTLP feature, say) is an error here, not at init.
 ///
 /// ```
 /// use its_telemetry::TelemetryConfig;
 ///
 /// let config = TelemetryConfig::builder("detector")
 ///     .environment("staging")
-///     .otlp_endpoint("http://localhost:4317")
 ///     .sampler_ratio(0.01)
+///     .cardinality_limit(3000)
 ///     .build()
 ///     .expect("valid configuration");
 /// assert_eq!(config.environment, "staging");
+/// let with_otlp = TelemetryConfig::builder("detector")
+///     .otlp_endpoint("http://localhost:4317")
+///     .build();
+/// assert_eq!(with_otlp.is_ok(), its_telemetry::FEATURES.contains(&"otlp-grpc"));
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -850,15 +855,19 @@ mod tests {
         let https = TelemetryConfig::builder("svc")
             .otlp_endpoint("https://collector:4317")
             .build();
-        if cfg!(feature = "tls") {
-            assert!(https.is_ok(), "{https:?}");
+        let needed = if cfg!(not(feature = "otlp-grpc")) {
+            Some(("traces.protocol", "otlp-grpc"))
+        } else if cfg!(not(feature = "tls")) {
+            Some(("traces.endpoint", "tls"))
         } else {
-            match https {
-                Err(ConfigError::FeatureDisabled { field, feature, .. }) => {
-                    assert_eq!((field.as_str(), feature), ("traces.endpoint", "tls"));
-                }
-                other => panic!("expected FeatureDisabled, got {other:?}"),
+            None
+        };
+        match (https, needed) {
+            (Ok(_), None) => {}
+            (Err(ConfigError::FeatureDisabled { field, feature, .. }), Some(needed)) => {
+                assert_eq!((field.as_str(), feature), needed);
             }
+            (other, needed) => panic!("expected {needed:?}, got {other:?}"),
         }
         let http = TelemetryConfig::builder("svc")
             .otlp_endpoint("http://collector:4318")

@@ -269,6 +269,7 @@ fn percent_decode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(feature = "otlp-http", feature = "push-gateway"))]
     use crate::config::{OtlpProtocol, SamplerKind};
     use std::collections::HashMap;
 
@@ -293,6 +294,27 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "otlp-http"))]
+    fn compiled_out_protocols_name_the_feature() {
+        let err = from(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ])
+        .expect_err("otlp-http is compiled out");
+        assert!(
+            matches!(
+                err,
+                ConfigError::FeatureDisabled {
+                    feature: "otlp-http",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    #[cfg(all(feature = "otlp-http", feature = "push-gateway"))]
     fn otel_variables_are_read() {
         let c = from(&[
             ("OTEL_SERVICE_NAME", "detector"),

@@ -1,5 +1,6 @@
 //! What `#[instrument_inference]` records at run time: metrics per outcome, reasons, the span
-//! and its parent.
+//! and its parent. The span checks need the OpenTelemetry SDK (feature `traces`).
+#![cfg(feature = "traces")]
 
 use std::future::Future;
 use std::pin::pin;

@@ -1,11 +1,14 @@
-//! The README's configuration table lists exactly the variables the SDK reads.
+//! The crate README's configuration table lists exactly the variables the SDK reads.
 
 #[test]
 fn readme_lists_every_environment_variable() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../README.md");
     for (name, meaning) in its_telemetry::ENVIRONMENT_VARIABLES {
         let row = format!("| `{name}` | {meaning} |");
-        assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+        assert!(
+            readme.contains(&row),
+            "its-telemetry/README.md lacks the row:\n{row}"
+        );
     }
     let rows = readme
         .lines()

@@ -3,7 +3,7 @@
 //! [`Telemetry::install`] installs them all, or the application takes the tracing layers for its
 //! own subscriber and calls [`Telemetry::install_without_subscriber`].
 //!
-//! Background work (the `/metrics` endpoint, upkeep, push, the gRPC exporter's connection)
+//! Background work (the `/metrics` endpoint, push, the gRPC exporter's connection)
 //! runs on a small runtime of the SDK's own, so the service's runtime — multi-thread,
 //! current-thread, or none — never has to drive telemetry, and shutting telemetry down can never
 //! deadlock it (STACK.md traps 2–3). Every failure is an [`InitError`] from inside any runtime,

@@ -45,22 +45,27 @@ const QUIET_TARGETS: &[(&str, &str)] = &[
 /// [`build`](Self::build), so a port in use or a bad endpoint fails there, before anything is
 /// installed. Dropping a `Telemetry` without installing it releases everything.
 ///
-/// Beside an application's own subscriber:
-///
-/// ```no_run
-/// use its_telemetry::{Telemetry, TelemetryConfig};
-/// use tracing_subscriber::layer::SubscriberExt as _;
-/// use tracing_subscriber::util::SubscriberInitExt as _;
-///
-/// let config = TelemetryConfig::builder("detector").without_logs().build()?;
-/// let telemetry = Telemetry::build(config)?;
-/// tracing_subscriber::registry()
-///     .with(tracing_subscriber::fmt::layer()) // the application's own log layer
-///     .with(telemetry.otel_layer()) // spans to OTLP, trace ids for the logs
-///     .init();
-/// let _guard = telemetry.install_without_subscriber()?; // metrics, propagator, exporter
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
+#[cfg_attr(
+    feature = "traces",
+    doc = r#"
+Beside an application's own subscriber:
+
+```no_run
+use its_telemetry::{Telemetry, TelemetryConfig};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+let config = TelemetryConfig::builder("detector").without_logs().build()?;
+let telemetry = Telemetry::build(config)?;
+tracing_subscriber::registry()
+    .with(tracing_subscriber::fmt::layer()) // the application's own log layer
+    .with(telemetry.otel_layer()) // spans to OTLP, trace ids for the logs
+    .init();
+let _guard = telemetry.install_without_subscriber()?; // metrics, propagator, exporter
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+)]
 #[derive(Debug)]
 #[must_use = "nothing is installed until install() or install_without_subscriber() is called"]
 pub struct Telemetry {
@@ -191,7 +196,7 @@ impl Telemetry {
     ///
     /// With logs turned off (`without_logs()`) and a subscriber already installed by the
     /// application, that subscriber is kept and a warning says that spans are exported only
-    /// if it contains [`otel_layer`](Self::otel_layer).
+    /// if it contains `otel_layer()` (feature `traces`).
     ///
     /// # Errors
     /// [`InitError::AlreadyInitialized`], [`InitError::SubscriberInstalled`] (logs on and a
@@ -229,7 +234,7 @@ impl Telemetry {
     }
 
     /// Installs everything except a subscriber: the application has built its own with
-    /// [`otel_layer`](Self::otel_layer) (and [`log_layer`](Self::log_layer), if it wants our
+    /// `otel_layer()` (feature `traces`; and [`log_layer`](Self::log_layer), if it wants our
     /// log lines) and installed it.
     ///
     /// # Errors

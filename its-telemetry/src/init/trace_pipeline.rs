@@ -2,10 +2,10 @@
 //! when an endpoint is configured, the OTLP exporter. Without the feature, [`TracePipeline`]
 //! cannot be built and nothing records spans.
 
-#[cfg(feature = "traces")]
-pub(super) use enabled::TracePipeline;
 #[cfg(not(feature = "traces"))]
 pub(super) use disabled::TracePipeline;
+#[cfg(feature = "traces")]
+pub(super) use enabled::TracePipeline;
 
 #[cfg(feature = "traces")]
 mod enabled {
@@ -72,7 +72,9 @@ mod enabled {
             let spawned = std::thread::Builder::new()
                 .name("its-telemetry-discard".into())
                 .spawn(move || {
-                    let _ = self.provider.shutdown_with_timeout(Duration::from_millis(500));
+                    let _ = self
+                        .provider
+                        .shutdown_with_timeout(Duration::from_millis(500));
                 });
             // Without a thread the provider is simply dropped here.
             drop(spawned);
@@ -115,7 +117,11 @@ mod enabled {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = uri
             .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
         match (host, port).to_socket_addrs() {
             Ok(addrs) if addrs.len() > 0 => Ok(()),
             Ok(_) => Err(format!("host `{host}` has no address")),

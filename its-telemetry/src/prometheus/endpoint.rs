@@ -4,10 +4,10 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::PrometheusHandle;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
-use super::PrometheusHandle;
 use tokio::sync::watch;
 
 use super::CONTENT_TYPE;

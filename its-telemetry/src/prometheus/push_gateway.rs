@@ -3,10 +3,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::PrometheusHandle;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
-use super::PrometheusHandle;
 use tokio::sync::watch;
 
 use super::CONTENT_TYPE;

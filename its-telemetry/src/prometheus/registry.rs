@@ -304,8 +304,7 @@ impl PrometheusHandle {
     /// The text exposition (format 0.0.4) of every series.
     #[must_use]
     pub fn render(&self) -> String {
-        let mut out =
-            String::with_capacity(self.registry.last_len.load(Ordering::Relaxed) + 1024);
+        let mut out = String::with_capacity(self.registry.last_len.load(Ordering::Relaxed) + 1024);
         render::exposition(&self.registry, &mut out);
         self.registry.last_len.store(out.len(), Ordering::Relaxed);
         out
@@ -372,7 +371,10 @@ mod tests {
         // A gauge of the same name would make the exposition invalid: it records nowhere.
         recorder.register_gauge(&key, &meta).set(5.0);
         let text = recorder.handle().render();
-        assert!(text.contains("# TYPE its_clash counter\nits_clash 1\n"), "{text}");
+        assert!(
+            text.contains("# TYPE its_clash counter\nits_clash 1\n"),
+            "{text}"
+        );
         assert!(!text.contains('5'), "{text}");
     }
 

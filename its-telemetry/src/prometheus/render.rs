@@ -143,7 +143,15 @@ mod tests {
         push_label(&mut out, "b", "plain");
         assert_eq!(out, r#"a="x\\y\"z\nw",b="plain""#);
         let mut v = String::new();
-        for x in [1.0, 0.005, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -2.5, 1e21] {
+        for x in [
+            1.0,
+            0.005,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -2.5,
+            1e21,
+        ] {
             push_value(&mut v, x);
             v.push(' ');
         }
