@@ -1,5 +1,7 @@
 //! Goal (b): rendering `/metrics` for 1000 cameras (plus analytics and SLOs) takes < 50 ms.
-//! Prints the series count, which BENCHMARKS.md documents as the cardinality budget.
+//! Prints the series count, which BENCHMARKS.md documents as the cardinality budget. The anchor
+//! is metrics-exporter-prometheus 0.18 (what the SDK used before its own recorder) holding the
+//! same series with the same buckets and global labels.
 #![allow(missing_docs, clippy::print_stdout)] // criterion's macros generate undocumented items; benches report to stdout
 
 use std::time::Duration;
@@ -12,10 +14,9 @@ use its_telemetry::sla::Slo;
 
 const CAMERAS: usize = 1000;
 
-fn render_1000_cameras(c: &mut Criterion) {
-    let recorder = its_telemetry::prometheus::build_recorder(&TelemetryConfig::default());
-    let handle = recorder.handle();
-    let _alive = metrics::with_local_recorder(&recorder, || {
+/// Records the bench's series through `recorder`; the returned handles keep them alive.
+fn populate(recorder: &dyn metrics::Recorder) -> impl Sized {
+    metrics::with_local_recorder(recorder, || {
         let fleet = CameraFleet::new(CAMERAS);
         let streams: Vec<_> = (0..CAMERAS)
             .map(|i| {
@@ -32,7 +33,32 @@ fn render_1000_cameras(c: &mut Criterion) {
         let slo = Slo::availability("availability", 0.999, Duration::from_secs(30 * 86_400))
             .map(|s| s.recorder());
         (fleet, streams, analytics, slo)
-    });
+    })
+}
+
+/// metrics-exporter-prometheus set up as `build_recorder` used to set it up.
+fn anchor_recorder(config: &TelemetryConfig) -> metrics_exporter_prometheus::PrometheusRecorder {
+    use its_telemetry::catalog::{self, MetricKind};
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let mut builder = PrometheusBuilder::new()
+        .add_global_label("service", config.service_name.clone())
+        .add_global_label("environment", config.environment.clone());
+    for m in catalog::all().filter(|m| m.kind == MetricKind::Histogram && !m.buckets.is_empty()) {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full(m.name.to_owned()), m.buckets)
+            .expect("non-empty buckets");
+    }
+    builder.build_recorder()
+}
+
+fn render_1000_cameras(c: &mut Criterion) {
+    let config = TelemetryConfig::default();
+    let recorder = its_telemetry::prometheus::build_recorder(&config);
+    let handle = recorder.handle();
+    let _alive = populate(&recorder);
+    let anchor = anchor_recorder(&config);
+    let anchor_handle = anchor.handle();
+    let _anchor_alive = populate(&anchor);
     let text = handle.render();
     let series = text
         .lines()
@@ -50,6 +76,9 @@ fn render_1000_cameras(c: &mut Criterion) {
     let mut group = c.benchmark_group("render");
     group.sample_size(30);
     group.bench_function("metrics_1000_cameras", |b| b.iter(|| handle.render()));
+    group.bench_function("metrics_exporter_prometheus_1000_cameras", |b| {
+        b.iter(|| anchor_handle.render())
+    });
     group.finish();
 }
 
