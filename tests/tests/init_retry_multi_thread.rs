@@ -1,5 +1,6 @@
-//! After a failed init nothing is installed, so a corrected configuration succeeds; a second
-//! init while the first is live is `AlreadyInitialized` — all inside a multi-thread runtime.
+//! After a failed init nothing is installed, so a corrected configuration succeeds (and installs
+//! the SDK's W3C propagator globally); a second init while the first is live is
+//! `AlreadyInitialized` — all inside a multi-thread runtime.
 
 use its_telemetry::{InitError, TelemetryConfig};
 
@@ -22,6 +23,9 @@ async fn retry_after_failure_then_refuse_a_second_init() {
     let guard = its_telemetry::try_init(fixed.clone()).expect("the corrected config initializes");
     assert!(guard.metrics_addr().is_some());
     tracing::info!("logs go through the installed subscriber");
+    // One parsing rule in the process: the global propagator is the SDK's own W3C propagator.
+    let global = opentelemetry::global::get_text_map_propagator(|p| format!("{p:?}"));
+    assert!(global.contains("W3cPropagator"), "{global}");
 
     match its_telemetry::try_init(fixed) {
         Err(InitError::AlreadyInitialized) => {}
