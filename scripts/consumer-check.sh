@@ -20,7 +20,8 @@ for krate in its-telemetry-macros its-telemetry; do
 done
 
 cd tests/consumer-crate
-export CARGO_TARGET_DIR="$root/target/consumer/target"
+# The workspace's target directory: dependencies built for the tests are reused, not rebuilt.
+export CARGO_TARGET_DIR="$root/target"
 # The quick start serves /metrics on the address below instead of 0.0.0.0:9464.
 export ITS_TELEMETRY_METRICS_LISTEN=127.0.0.1:0
 for features in "" "--no-default-features"; do

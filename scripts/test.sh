@@ -5,6 +5,10 @@
 # combination, all tests, the packaged crates from a consumer crate, and the docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Line tables only: backtraces keep file and line, and the target directory is less than half
+# the size with full debug info (CI machines have limited, shared disk).
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
 
 # The end-to-end tests use real tools from Debian: promtool and prometheus (package
 # prometheus), amtool and alertmanager (prometheus-alertmanager), docker-compose (config checks).
