@@ -69,6 +69,22 @@ enum Kind {
     Histogram,
 }
 
+impl Kind {
+    fn describe(
+        self,
+        target: &dyn Recorder,
+        key: KeyName,
+        unit: Option<Unit>,
+        description: SharedString,
+    ) {
+        match self {
+            Self::Counter => target.describe_counter(key, unit, description),
+            Self::Gauge => target.describe_gauge(key, unit, description),
+            Self::Histogram => target.describe_histogram(key, unit, description),
+        }
+    }
+}
+
 static DEFERRED: Deferred = Deferred {
     target: OnceLock::new(),
     waiting: Mutex::new(Vec::new()),
@@ -106,11 +122,8 @@ pub(crate) fn set_target(
         .get()
         .expect("the target was set just above and is never unset");
     for d in std::mem::take(&mut *lock(&DEFERRED.descriptions)) {
-        match d.kind {
-            Kind::Counter => target.describe_counter(d.key, d.unit, d.description),
-            Kind::Gauge => target.describe_gauge(d.key, d.unit, d.description),
-            Kind::Histogram => target.describe_histogram(d.key, d.unit, d.description),
-        }
+        d.kind
+            .describe(target.as_ref(), d.key, d.unit, d.description);
     }
     let waiting = std::mem::take(&mut *lock(&DEFERRED.waiting));
     let mut resolved = Resolved::default();
@@ -132,11 +145,7 @@ struct Forward;
 impl Forward {
     fn describe(&self, kind: Kind, key: KeyName, unit: Option<Unit>, description: SharedString) {
         match DEFERRED.target.get() {
-            Some(t) => match kind {
-                Kind::Counter => t.describe_counter(key, unit, description),
-                Kind::Gauge => t.describe_gauge(key, unit, description),
-                Kind::Histogram => t.describe_histogram(key, unit, description),
-            },
+            Some(t) => kind.describe(t.as_ref(), key, unit, description),
             None => lock(&DEFERRED.descriptions).push(Description {
                 kind,
                 key,

@@ -31,7 +31,7 @@ async fn try_init_without_logs_keeps_the_applications_subscriber() {
         app_logs.text()
     );
 
-    // With logs on, the same situation is an error naming the way out.
+    // Telemetry is live now: a second install, here with logs on, is refused as such.
     let config = TelemetryConfig::builder("detector").build().expect("valid");
     let err = its_telemetry::Telemetry::build(config)
         .expect("build")

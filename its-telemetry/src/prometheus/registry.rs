@@ -77,7 +77,8 @@ pub(crate) struct Family {
 pub(crate) struct Registry {
     /// `service="…",environment="…"`, rendered once.
     global_labels: String,
-    global_names: Vec<String>,
+    /// The same labels as pairs, for the rare series that overrides one of them.
+    global: Vec<(String, String)>,
     buckets: HashMap<String, &'static [f64]>,
     pub(crate) families: RwLock<BTreeMap<String, Family>>,
     pub(crate) help: RwLock<HashMap<String, String>>,
@@ -89,11 +90,11 @@ impl Registry {
     fn series_labels(&self, key: &Key) -> String {
         let mut labels = String::with_capacity(self.global_labels.len() + 32);
         let overridden = |name: &str| key.labels().any(|l| l.key() == name);
-        if self.global_names.iter().any(|n| overridden(n)) {
+        if self.global.iter().any(|(n, _)| overridden(n)) {
             // A key label of the same name wins over the global one.
-            for (name, value) in self.global_pairs() {
-                if !overridden(&name) {
-                    render::push_label(&mut labels, &name, &value);
+            for (name, value) in &self.global {
+                if !overridden(name) {
+                    render::push_label(&mut labels, name, value);
                 }
             }
         } else {
@@ -103,15 +104,6 @@ impl Registry {
             render::push_label(&mut labels, label.key(), label.value());
         }
         labels
-    }
-
-    fn global_pairs(&self) -> Vec<(String, String)> {
-        // Only on the rare override path: parse back what `new` rendered.
-        self.global_names
-            .iter()
-            .zip(split_values(&self.global_labels))
-            .map(|(n, v)| (n.clone(), v))
-            .collect()
     }
 
     fn register(&self, key: &Key, kind: Kind) -> Option<Value> {
@@ -164,28 +156,6 @@ impl Registry {
         let &i = family.index.get(labels)?;
         Some(Some(family.series[i].value.share()))
     }
-}
-
-/// The values of a rendered `a="x",b="y"` block, unescaped.
-fn split_values(block: &str) -> Vec<String> {
-    let mut values = Vec::new();
-    let mut chars = block.chars();
-    while chars.by_ref().any(|c| c == '"') {
-        let mut value = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(other) => value.push(other),
-                    None => {}
-                },
-                '"' => break,
-                other => value.push(other),
-            }
-        }
-        values.push(value);
-    }
-    values
 }
 
 impl Value {
@@ -262,16 +232,18 @@ impl PrometheusRecorder {
         global_labels: impl IntoIterator<Item = (&'a str, &'a str)>,
         buckets: impl IntoIterator<Item = (&'a str, &'static [f64])>,
     ) -> Self {
+        let global: Vec<(String, String)> = global_labels
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
         let mut rendered = String::new();
-        let mut names = Vec::new();
-        for (name, value) in global_labels {
+        for (name, value) in &global {
             render::push_label(&mut rendered, name, value);
-            names.push(name.to_owned());
         }
         Self {
             registry: Arc::new(Registry {
                 global_labels: rendered,
-                global_names: names,
+                global,
                 buckets: buckets
                     .into_iter()
                     .map(|(name, bounds)| (name.to_owned(), bounds))
