@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod config;
 mod config_env;
 mod deferred_recorder;
+#[cfg(feature = "traces")]
+mod export_budget;
 pub mod gpu;
 pub mod http;
 pub mod inference;

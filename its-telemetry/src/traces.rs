@@ -4,7 +4,9 @@
 //! The exporter is built on the SDK's own background runtime so it works whatever runtime —
 //! or none — the service uses (STACK.md traps 1–2), and its failures are counted in
 //! `its_telemetry_export_failures_total{signal="traces"}` and logged once instead of on every
-//! batch: an unreachable collector costs a bounded queue (2 048 spans) and one warning.
+//! batch: an unreachable collector costs a bounded queue (2 048 spans) and one warning. Every
+//! span lost on the way (queue full, batch not exported) is counted in
+//! `its_telemetry_export_dropped_total{signal="traces"}` by an [`ExportBudget`].
 
 // Without an OTLP feature only the sampler is used; the exporter plumbing stays compiled so
 // every feature combination checks it.
@@ -13,18 +15,21 @@
     allow(dead_code, unused_imports)
 )]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, Span, SpanData,
+    SpanExporter, SpanProcessor,
 };
 
 use crate::catalog::sdk;
 use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
+use crate::export_budget::{DropReason, ExportBudget};
 
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.
 const MAX_QUEUED_SPANS: usize = 2048;
@@ -44,19 +49,26 @@ pub(crate) fn build_provider(
     config: &TelemetryConfig,
     endpoint: &str,
 ) -> Result<SdkTracerProvider, String> {
-    let processor = BatchSpanProcessor::builder(ReportingExporter::new(build_exporter(
-        config.traces.protocol,
-        endpoint,
-    )?))
-    .with_batch_config(
-        BatchConfigBuilder::default()
-            .with_max_queue_size(MAX_QUEUED_SPANS)
-            .with_scheduled_delay(Duration::from_secs(1))
-            .build(),
-    )
-    .build();
+    let budget = Arc::new(ExportBudget::new("traces", MAX_QUEUED_SPANS));
+    let exporter = ReportingExporter::new(
+        build_exporter(config.traces.protocol, endpoint)?,
+        Arc::clone(&budget),
+    );
+    let batch = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                // The same capacity as the budget: the budget refuses first, so the batch
+                // processor never drops a span uncounted.
+                .with_max_queue_size(MAX_QUEUED_SPANS)
+                .with_scheduled_delay(Duration::from_secs(1))
+                .build(),
+        )
+        .build();
     Ok(SdkTracerProvider::builder()
-        .with_span_processor(processor)
+        .with_span_processor(BudgetedProcessor {
+            inner: batch,
+            budget,
+        })
         .with_sampler(sampler(config.traces.sampler, config.traces.sampler_ratio))
         .with_resource(resource(config))
         .build())
@@ -157,17 +169,51 @@ fn resource(config: &TelemetryConfig) -> Resource {
         .build()
 }
 
-/// Wraps the OTLP exporter to count failed exports and warn once.
+/// Hands an ended span to the batch processor only if the export budget has room for it.
+#[derive(Debug)]
+struct BudgetedProcessor<P> {
+    inner: P,
+    budget: Arc<ExportBudget>,
+}
+
+impl<P: SpanProcessor> SpanProcessor for BudgetedProcessor<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        if self.budget.admit() {
+            self.inner.on_end(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Wraps the OTLP exporter to release the budget, count failed exports and lost spans, and
+/// warn once.
 #[derive(Debug)]
 struct ReportingExporter<E> {
     inner: E,
+    budget: Arc<ExportBudget>,
     warned: AtomicBool,
 }
 
 impl<E> ReportingExporter<E> {
-    fn new(inner: E) -> Self {
+    fn new(inner: E, budget: Arc<ExportBudget>) -> Self {
         Self {
             inner,
+            budget,
             warned: AtomicBool::new(false),
         }
     }
@@ -175,8 +221,11 @@ impl<E> ReportingExporter<E> {
 
 impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans = batch.len();
+        self.budget.release(spans);
         let result = self.inner.export(batch).await;
         if let Err(error) = &result {
+            self.budget.count_dropped(spans, DropReason::ExportFailed);
             // Looked up on each failure (a cold path): the exporter is built before the
             // recorder is installed, so a handle cached at construction would be a no-op.
             metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => "traces").increment(1);
@@ -186,7 +235,7 @@ impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
                     %error,
                     "cannot export spans to the OTLP collector; the service carries on, spans \
                      beyond the queue are dropped (reported once, counted in \
-                     its_telemetry_export_failures_total)"
+                     its_telemetry_export_failures_total and its_telemetry_export_dropped_total)"
                 );
             }
         }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use its_telemetry::TelemetryConfig;
-use its_telemetry::catalog::sdk::EXPORT_FAILURES;
+use its_telemetry::catalog::sdk::{EXPORT_DROPPED, EXPORT_FAILURES};
 use its_telemetry_tests::exposition::Exposition;
 use its_telemetry_tests::logs::CapturedLogs;
 
@@ -22,6 +22,20 @@ fn failures(guard: &its_telemetry::TelemetryGuard) -> f64 {
         .map(|s| s.value)
         .sum()
 }
+
+/// Spans counted as lost for `reason`.
+fn dropped(guard: &its_telemetry::TelemetryGuard, reason: &str) -> f64 {
+    let text = guard.render_metrics().expect("metrics enabled");
+    Exposition::parse(&text)
+        .series(EXPORT_DROPPED.name)
+        .filter(|s| s.labels.get("signal").map(String::as_str) == Some("traces"))
+        .filter(|s| s.labels.get("reason").map(String::as_str) == Some(reason))
+        .map(|s| s.value)
+        .sum()
+}
+
+/// The SDK's export queue (`MAX_QUEUED_SPANS` in its traces module).
+const QUEUE_CAPACITY: f64 = 2048.0;
 
 #[test]
 fn unreachable_collector_costs_one_warning() {
@@ -52,6 +66,26 @@ fn unreachable_collector_costs_one_warning() {
         .filter(|l| l["level"] == "WARN" && l["target"] == "its_telemetry::traces")
         .count();
     assert_eq!(warnings, 1, "expected one warning, logs:\n{}", logs.text());
+
+    // Nothing is lost silently: every span produced is counted as dropped (queue full, or in
+    // a batch whose export failed) or still waits in the bounded queue.
+    let queue_full = dropped(&guard, "queue_full");
+    let export_failed = dropped(&guard, "export_failed");
+    let produced = produced as f64;
+    println!(
+        "produced {produced} spans: {queue_full} dropped (queue full), {export_failed} lost \
+         with failed exports"
+    );
+    assert!(queue_full > 0.0, "a full queue must count its drops");
+    assert!(
+        export_failed > 0.0,
+        "spans of failed exports must be counted"
+    );
+    let unaccounted = produced - queue_full - export_failed;
+    assert!(
+        (0.0..=QUEUE_CAPACITY).contains(&unaccounted),
+        "{unaccounted} spans are neither counted as dropped nor within the queue's {QUEUE_CAPACITY}"
+    );
 
     // Shutdown gives up after its bound instead of hanging on the dead collector.
     let _ = guard.shutdown();

@@ -25,5 +25,15 @@ pub const EXPORT_FAILURES: MetricDescriptor = MetricDescriptor::counter(
     &["signal"],
 );
 
+/// Spans and log records lost before they reached the collector: the bounded export queue was
+/// full, or the export of their batch failed. Lost, but never silently.
+pub const EXPORT_DROPPED: MetricDescriptor = MetricDescriptor::counter(
+    Sdk,
+    "its_telemetry_export_dropped_total",
+    "Spans or log records lost before export, by signal (traces or logs) and reason (queue_full: \
+     the bounded export queue was full; export_failed: the collector refused or was unreachable).",
+    &["signal", "reason"],
+);
+
 /// Every SDK health metric.
-pub const ALL: &[MetricDescriptor] = &[BUILD_INFO, LABEL_OVERFLOW, EXPORT_FAILURES];
+pub const ALL: &[MetricDescriptor] = &[BUILD_INFO, LABEL_OVERFLOW, EXPORT_FAILURES, EXPORT_DROPPED];
