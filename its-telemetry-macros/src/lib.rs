@@ -33,6 +33,7 @@ enum Arg {
     Model(LitStr),
     Version(LitStr),
     Batch(Box<Expr>),
+    Links(Box<Expr>),
     Skip(Vec<Ident>),
     SkipAll,
     Fields(TokenStream2),
@@ -61,6 +62,10 @@ impl Parse for Args {
                     input.parse::<Token![=]>()?;
                     Arg::Batch(Box::new(input.parse()?))
                 }
+                "links" => {
+                    input.parse::<Token![=]>()?;
+                    Arg::Links(Box::new(input.parse()?))
+                }
                 "skip" => {
                     let content;
                     syn::parenthesized!(content in input);
@@ -77,8 +82,8 @@ impl Parse for Args {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                            "unknown argument `{other}`; expected model, version, batch, skip, \
-                             skip_all or fields"
+                            "unknown argument `{other}`; expected model, version, batch, links, \
+                             skip, skip_all or fields"
                         ),
                     ));
                 }
@@ -98,6 +103,7 @@ struct Plan {
     model: LitStr,
     version: LitStr,
     batch: Option<Expr>,
+    links: Option<Expr>,
     recorded_args: Vec<Ident>,
     fields: Option<TokenStream2>,
     returns_result: bool,
@@ -123,7 +129,7 @@ fn validate(args: Args, item: &ItemFn) -> syn::Result<Plan> {
         })
         .collect();
 
-    let (mut model, mut version, mut batch, mut fields) = (None, None, None, None);
+    let (mut model, mut version, mut batch, mut links, mut fields) = (None, None, None, None, None);
     let mut skipped: Vec<Ident> = Vec::new();
     let mut skip_all = false;
     for (key, arg) in args.items {
@@ -151,6 +157,18 @@ fn validate(args: Args, item: &ItemFn) -> syn::Result<Plan> {
                     ));
                 }
                 if batch.replace(*expr).is_some() {
+                    return Err(duplicate());
+                }
+            }
+            Arg::Links(expr) => {
+                if !mentions_any(expr.to_token_stream(), &arg_names) {
+                    return Err(syn::Error::new_spanned(
+                        &expr,
+                        "`links` must be computed from the function's arguments, e.g. \
+                         `links = requests.iter().map(|r| &r.trace_link)`",
+                    ));
+                }
+                if links.replace(*expr).is_some() {
                     return Err(duplicate());
                 }
             }
@@ -191,6 +209,7 @@ fn validate(args: Args, item: &ItemFn) -> syn::Result<Plan> {
         version: version.unwrap_or_else(|| LitStr::new("unknown", Span::call_site())),
         model,
         batch,
+        links,
         recorded_args,
         fields,
         returns_result: returns_result(&item.sig.output),
@@ -228,6 +247,7 @@ fn expand(plan: &Plan, mut item: ItemFn) -> TokenStream2 {
         model,
         version,
         batch,
+        links,
         recorded_args,
         fields,
         returns_result,
@@ -237,6 +257,9 @@ fn expand(plan: &Plan, mut item: ItemFn) -> TokenStream2 {
         || quote!(1usize),
         |b| quote_spanned!(b.span()=> #private::batch_size(#b)),
     );
+    let link_requests = links
+        .as_ref()
+        .map(|l| quote_spanned!(l.span()=> __its_batch.link_requests(#l);));
     let extra_fields = fields.as_ref().map(|f| quote!(, #f));
     let arg_fields = recorded_args.iter().map(|a| quote!(, #a = ?#a));
     let body = &item.block;
@@ -299,6 +322,7 @@ fn expand(plan: &Plan, mut item: ItemFn) -> TokenStream2 {
             #private::tracing::Span::none()
         };
         let __its_batch = __its_model.start_batch_in_span(__its_batch_size, __its_span);
+        #link_requests
         #run
         #finish
         __its_result

@@ -19,6 +19,7 @@ pub mod prometheus;
 pub mod sla;
 #[cfg(test)]
 mod test_support;
+pub mod trace_link;
 #[cfg(feature = "traces")]
 mod traces;
 
@@ -27,7 +28,9 @@ mod traces;
 /// caller's span.
 ///
 /// Arguments: `model = "…"` (required), `version = "…"`, `batch = <expression over the
-/// arguments>` (default 1), and, as in `tracing::instrument`, `skip(arg, …)`, `skip_all` and
+/// arguments>` (default 1), `links = <expression over the arguments>` (an iterator of
+/// [`&TraceLink`](TraceLink): the requests whose frames the batch carries, recorded as span
+/// links; see [`trace_link`]), and, as in `tracing::instrument`, `skip(arg, …)`, `skip_all` and
 /// `fields(key = value, …)`; arguments not skipped are recorded on the span with `Debug`.
 ///
 /// A function returning `Result` (`Result`, `io::Result`, `anyhow::Result`, …) ends the batch
@@ -89,3 +92,4 @@ pub use config_env::VARIABLES as ENVIRONMENT_VARIABLES;
 pub use init::{
     InitError, ShutdownError, Telemetry, TelemetryGuard, init, try_init, try_init_with_log_writer,
 };
+pub use trace_link::TraceLink;

@@ -266,3 +266,49 @@ fn batch_guard_span_has_model_attributes_and_phase_events() {
     let events: Vec<_> = infer.events.iter().map(|e| e.name.to_string()).collect();
     assert_eq!(events, ["preprocess", "infer", "postprocess"]);
 }
+
+#[instrument_inference(model = "linked", batch = requests.len(), links = requests.iter(), skip_all)]
+fn linked(requests: &[its_telemetry::TraceLink]) -> its_telemetry::TraceLink {
+    // Inside the batch span: the link each request records to find its batch.
+    its_telemetry::TraceLink::current()
+}
+
+#[test]
+fn links_argument_links_the_batch_to_each_request_and_back() {
+    let (exporter, provider, subscriber) = traced();
+    tracing::subscriber::with_default(subscriber, || {
+        let requests: Vec<_> = (0..2).map(|i| tracing::info_span!("request", i)).collect();
+        let links: Vec<_> = requests.iter().map(its_telemetry::TraceLink::of).collect();
+        let served_by = linked(&links);
+        for request in &requests {
+            served_by.record_on(request);
+        }
+    });
+    let _ = provider.force_flush();
+
+    let spans = spans_of(&exporter);
+    let batch = spans
+        .iter()
+        .find(|s| s.name == "infer linked")
+        .expect("batch span");
+    let requests: Vec<_> = spans.iter().filter(|s| s.name == "request").collect();
+    assert_eq!(requests.len(), 2);
+    for request in requests {
+        assert!(
+            batch
+                .links
+                .iter()
+                .any(|l| l.span_context == request.span_context),
+            "the batch span links to every request"
+        );
+        assert_eq!(
+            request
+                .links
+                .iter()
+                .map(|l| l.span_context.clone())
+                .collect::<Vec<_>>(),
+            [batch.span_context.clone()],
+            "each request links back to its batch"
+        );
+    }
+}

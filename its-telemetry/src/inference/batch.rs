@@ -175,6 +175,22 @@ impl BatchGuard {
         &self.span
     }
 
+    /// Links the batch span to the spans of the requests whose frames it carries (fan-in: a
+    /// batch cannot be the child of all of them). Empty links are skipped. See
+    /// [`TraceLink`](crate::TraceLink).
+    pub fn link_requests<'a>(&self, requests: impl IntoIterator<Item = &'a crate::TraceLink>) {
+        for request in requests {
+            request.record_on(&self.span);
+        }
+    }
+
+    /// This batch's span as a link, for each request it served to record with
+    /// [`TraceLink::record_on`](crate::TraceLink::record_on). Empty when the batch is not traced.
+    #[must_use]
+    pub fn trace_link(&self) -> crate::TraceLink {
+        crate::TraceLink::of(&self.span)
+    }
+
     /// Ends the running phase and starts `phase` (unless it was already recorded).
     pub fn phase(&mut self, phase: Phase) {
         let now = Instant::now();
