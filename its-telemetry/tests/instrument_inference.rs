@@ -301,13 +301,10 @@ fn links_argument_links_the_batch_to_each_request_and_back() {
                 .any(|l| l.span_context == request.span_context),
             "the batch span links to every request"
         );
+        let back: Vec<_> = request.links.iter().map(|l| &l.span_context).collect();
         assert_eq!(
-            request
-                .links
-                .iter()
-                .map(|l| l.span_context.clone())
-                .collect::<Vec<_>>(),
-            [batch.span_context.clone()],
+            back,
+            [&batch.span_context],
             "each request links back to its batch"
         );
     }
