@@ -17,7 +17,7 @@
 //! let served_by = batch.trace_link();
 //! batch.ok();
 //! // Back in the request handler, still inside its span:
-//! served_by.record_on(&tracing::Span::current());
+//! served_by.record_on_current();
 //! ```
 //!
 //! Tail sampling judges each trace on its own: a collector keeping "every trace slower than
@@ -26,7 +26,6 @@
 //! both sides, so whichever trace is kept names the other's ids. Each span keeps at most 128
 //! links (the OpenTelemetry SDK's default span limit); more are dropped by the SDK.
 
-#[cfg(feature = "traces")]
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::trace::{SpanContext, SpanId, TraceId};
 #[cfg(feature = "traces")]
@@ -43,10 +42,17 @@ pub struct TraceLink {
 }
 
 impl TraceLink {
-    /// The span the caller is in.
+    /// The span the caller is in: the current `tracing` span, or else the OpenTelemetry span
+    /// of the current context (what the SDK's HTTP server layer attaches while a handler runs).
     #[must_use]
     pub fn current() -> Self {
-        Self::of(&tracing::Span::current())
+        let from_tracing = Self::of(&tracing::Span::current());
+        if !from_tracing.is_empty() {
+            return from_tracing;
+        }
+        Self::from_span_context(opentelemetry::Context::map_current(|cx| {
+            cx.span().span_context().clone()
+        }))
     }
 
     /// `span`'s identity.
@@ -113,12 +119,28 @@ impl TraceLink {
         #[cfg(not(feature = "traces"))]
         let _ = span;
     }
+
+    /// Records a link to this span on the span the caller is in (as [`current`](Self::current)
+    /// finds it): in a request handler behind the SDK's HTTP server layer, the server span.
+    pub fn record_on_current(&self) {
+        let Some(context) = &self.context else {
+            return;
+        };
+        let span = tracing::Span::current();
+        if Self::of(&span).is_empty() {
+            opentelemetry::Context::map_current(|cx| {
+                cx.span().add_link(context.clone(), Vec::new())
+            });
+        } else {
+            self.record_on(&span);
+        }
+    }
 }
 
 #[cfg(all(test, feature = "traces"))]
 mod tests {
     use super::*;
-    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
     use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -186,6 +208,35 @@ mod tests {
             assert_eq!(request.links.links.len(), 1);
             assert_eq!(request.links.links[0].span_context, batch.span_context);
         }
+    }
+
+    #[test]
+    fn without_a_tracing_span_the_opentelemetry_context_is_used() {
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(InMemorySpanExporter::default())
+            .build();
+        let exporter = InMemorySpanExporter::default();
+        let linked = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let other = provider.tracer("t").start("elsewhere");
+        let elsewhere = TraceLink::from_span_context(other.span_context().clone());
+        {
+            // As the HTTP server layer does: an OpenTelemetry span attached, no tracing span.
+            let server = linked.tracer("t").start("server");
+            let cx = opentelemetry::Context::current_with_span(server);
+            let _attached = cx.clone().attach();
+            let here = TraceLink::current();
+            assert_eq!(here.span_context(), Some(cx.span().span_context()));
+            elsewhere.record_on_current();
+            cx.span().end();
+        }
+        let spans = exporter.get_finished_spans().expect("spans");
+        assert_eq!(spans[0].links.links.len(), 1);
+        assert_eq!(
+            Some(&spans[0].links.links[0].span_context),
+            elsewhere.span_context()
+        );
     }
 
     #[test]

@@ -132,10 +132,32 @@ impl Daemon {
         addr: SocketAddr,
         install_hint: &str,
     ) -> Self {
-        let out = std::fs::File::create(&log).expect("create daemon log");
+        Self::spawn_with_env(name, program, args, &[], log, addr, install_hint)
+    }
+
+    /// [`spawn`](Self::spawn) with extra environment variables; the log is appended to, so a
+    /// restarted daemon keeps the earlier run's lines.
+    ///
+    /// # Panics
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_with_env(
+        name: &str,
+        program: &str,
+        args: &[String],
+        env: &[(String, String)],
+        log: PathBuf,
+        addr: SocketAddr,
+        install_hint: &str,
+    ) -> Self {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("create daemon log");
         let err = out.try_clone().expect("clone daemon log handle");
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

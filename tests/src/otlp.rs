@@ -157,7 +157,9 @@ impl OtlpReceiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Store::default();
-        let service = TraceServiceServer::new(GrpcService(requests.clone()));
+        // The collector's OTLP exporter compresses with gzip by default.
+        let service = TraceServiceServer::new(GrpcService(requests.clone()))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()

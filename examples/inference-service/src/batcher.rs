@@ -1,10 +1,15 @@
 //! The dynamic batcher: frames from many requests are grouped into GPU batches of at most
 //! `max_batch` frames, waiting at most `max_wait` for a batch to fill.
+//!
+//! Traces: a batch serves frames of many requests, so its `infer {model}` span is a root of its
+//! own, linked to the span of every request it carries; each request's span links back to the
+//! batches that served it ([`TraceLink`]).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use its_telemetry::TraceLink;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -60,9 +65,23 @@ struct Job {
     remaining: AtomicUsize,
     detections: Mutex<Vec<Detection>>,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
+    /// The request's span, for the batches to link to.
+    request: TraceLink,
+    /// The batches that carried its frames, for the request's span to link back to.
+    served_by: Mutex<Vec<TraceLink>>,
 }
 
 impl Job {
+    fn served_by(&self, batch: &TraceLink) {
+        let mut served_by = self
+            .served_by
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !batch.is_empty() && !served_by.contains(batch) {
+            served_by.push(batch.clone());
+        }
+    }
+
     fn complete(&self, frames: usize, result: Result<Vec<Detection>, InferError>) {
         match result {
             Ok(mut found) => {
@@ -137,7 +156,8 @@ impl Batcher {
         (Self { tx }, drain)
     }
 
-    /// Queues a request's frames; the reply comes when all of them are inferred.
+    /// Queues a request's frames; the reply comes when all of them are inferred. The caller's
+    /// span and the spans of the batches that served it are linked both ways.
     ///
     /// # Errors
     /// `None` when the batcher has shut down.
@@ -147,6 +167,8 @@ impl Batcher {
             remaining: AtomicUsize::new(frames.len()),
             detections: Mutex::new(Vec::new()),
             reply: Mutex::new(Some(reply_tx)),
+            request: TraceLink::current(),
+            served_by: Mutex::new(Vec::new()),
         });
         let enqueued = Instant::now();
         let items = frames
@@ -158,7 +180,16 @@ impl Batcher {
             })
             .collect();
         self.tx.send(items).await.ok()?;
-        reply_rx.await.ok()
+        let reply = reply_rx.await.ok();
+        for batch in job
+            .served_by
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            batch.record_on_current();
+        }
+        reply
     }
 }
 
@@ -206,7 +237,18 @@ async fn run_one(detector: &Detector, batch: Vec<Item>, stats: &BatchStats) {
         .min()
         .unwrap_or_else(Instant::now);
     let frames: Vec<Frame> = batch.iter().map(|i| i.frame.clone()).collect();
-    let result = detector.run_batch(&frames, oldest).await;
+    // One link per request, not per frame.
+    let mut requests: Vec<&Arc<Job>> = Vec::new();
+    for item in &batch {
+        if !requests.iter().any(|j| Arc::ptr_eq(j, &item.job)) {
+            requests.push(&item.job);
+        }
+    }
+    let links: Vec<&TraceLink> = requests.iter().map(|j| &j.request).collect();
+    let (result, batch_link) = detector.run_batch(&frames, oldest, links).await;
+    for job in &requests {
+        job.served_by(&batch_link);
+    }
     stats.batches.fetch_add(1, Ordering::Relaxed);
     stats.record_latency(oldest.elapsed());
     match result {

@@ -5,12 +5,13 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use its_telemetry::inference::{DriftMonitor, ErrorReason, ModelTelemetry, Phase};
+use its_telemetry::TraceLink;
+use its_telemetry::inference::{BatchGuard, DriftMonitor, ErrorReason, ModelTelemetry, Phase};
 use its_telemetry::instrument_inference;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::faults::FaultSwitch;
+use crate::faults::{FaultSwitch, Faults};
 use crate::rng::Rng;
 
 /// The model the simulator pretends to run.
@@ -113,19 +114,31 @@ impl Detector {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Runs one batch: waits for a GPU stream, then pre-process, infer, post-process.
+    /// Runs one batch: waits for a GPU stream, then pre-process, infer, post-process. The
+    /// batch span links to `requests`; the returned link is the batch span, for the requests
+    /// to link back.
     ///
-    /// # Errors
-    /// [`InferError`] when the error-rate fault hits this batch.
+    /// The result is [`InferError`] when the error-rate fault hits this batch.
     pub async fn run_batch(
         &self,
         frames: &[Frame],
         enqueued_at: Instant,
-    ) -> Result<Vec<Detection>, InferError> {
+        requests: Vec<&TraceLink>,
+    ) -> (Result<Vec<Detection>, InferError>, TraceLink) {
         let _stream = self.gpu.acquire().await;
         let faults = self.faults.get();
-        let mut batch = self.model.start_batch_queued(frames.len(), enqueued_at);
+        let batch = self.model.start_batch_queued(frames.len(), enqueued_at);
+        batch.link_requests(requests);
+        let link = batch.trace_link();
+        (self.run_phases(batch, frames, faults).await, link)
+    }
 
+    async fn run_phases(
+        &self,
+        mut batch: BatchGuard,
+        frames: &[Frame],
+        faults: Faults,
+    ) -> Result<Vec<Detection>, InferError> {
         batch.phase(Phase::Preprocess);
         tokio::time::sleep(Duration::from_micros(200 + 40 * frames.len() as u64)).await;
 
