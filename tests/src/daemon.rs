@@ -132,10 +132,27 @@ impl Daemon {
         addr: SocketAddr,
         install_hint: &str,
     ) -> Self {
+        Self::spawn_with_env(name, program, args, &[], log, addr, install_hint)
+    }
+
+    /// [`spawn`](Self::spawn) with `env` added to the inherited environment.
+    ///
+    /// # Panics
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_with_env(
+        name: &str,
+        program: &str,
+        args: &[String],
+        env: &[(String, String)],
+        log: PathBuf,
+        addr: SocketAddr,
+        install_hint: &str,
+    ) -> Self {
         let out = std::fs::File::create(&log).expect("create daemon log");
         let err = out.try_clone().expect("clone daemon log handle");
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -154,10 +154,20 @@ impl OtlpReceiver {
 
     /// A gRPC receiver (OTLP/gRPC, port 4317 style); needs a Tokio runtime.
     pub async fn grpc() -> std::io::Result<Self> {
+        Self::grpc_answering(None).await
+    }
+
+    /// A gRPC receiver that keeps every request but answers `INVALID_ARGUMENT`: a backend that
+    /// rejects the data (a permanent error, which the sender does not retry).
+    pub async fn grpc_rejecting() -> std::io::Result<Self> {
+        Self::grpc_answering(Some(tonic::Code::InvalidArgument)).await
+    }
+
+    async fn grpc_answering(error: Option<tonic::Code>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Store::default();
-        let service = TraceServiceServer::new(GrpcService(requests.clone()));
+        let service = TraceServiceServer::new(GrpcService(requests.clone(), error));
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
@@ -178,7 +188,7 @@ impl OtlpReceiver {
     }
 }
 
-struct GrpcService(Store);
+struct GrpcService(Store, Option<tonic::Code>);
 
 #[tonic::async_trait]
 impl TraceService for GrpcService {
@@ -190,6 +200,9 @@ impl TraceService for GrpcService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        match self.1 {
+            Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
+            None => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+        }
     }
 }
