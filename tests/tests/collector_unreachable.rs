@@ -72,7 +72,7 @@ fn unreachable_collector_costs_one_warning() {
     let queue_full = dropped(&guard, "queue_full");
     let export_failed = dropped(&guard, "export_failed");
     let produced = produced as f64;
-    println!(
+    eprintln!(
         "produced {produced} spans: {queue_full} dropped (queue full), {export_failed} lost \
          with failed exports"
     );
