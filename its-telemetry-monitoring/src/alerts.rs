@@ -15,8 +15,9 @@
 
 use std::time::Duration;
 
+use super::otelcol;
 use super::rules::{AlertingRule, Category, RuleGroup, Severity, Team, prom_number};
-use super::unit_test::{AlertCheck, InputSeries, Scenario, constant, histogram, rising};
+use super::unit_test::{AlertCheck, InputSeries, Scenario, constant, histogram, piecewise, rising};
 use its_telemetry::catalog::{business, camera, gpu, http, inference, sdk};
 use its_telemetry::inference::DriftThresholds;
 
@@ -36,10 +37,11 @@ fn count(histogram: &str) -> String {
 }
 
 /// Core alerts (`rules.yaml`): availability, errors, infrastructure, camera capacity,
-/// security and the telemetry pipeline, as rule groups.
+/// security and the telemetry pipeline, as rule groups, then the collector's
+/// ([`otel_collector`]) as group `otel-collector`.
 #[must_use]
 pub fn core_groups() -> Vec<RuleGroup> {
-    group_by_category(
+    let mut groups = group_by_category(
         &core(),
         &[
             ("its-availability", &[Category::Availability]),
@@ -47,7 +49,15 @@ pub fn core_groups() -> Vec<RuleGroup> {
             ("its-security", &[Category::Security]),
             ("its-telemetry", &[Category::Telemetry]),
         ],
-    )
+    );
+    groups.push(
+        otel_collector()
+            .into_iter()
+            .fold(RuleGroup::new("otel-collector"), |g, check| {
+                g.alert(check.rule)
+            }),
+    );
+    groups
 }
 
 /// ML pipeline alerts (`ml-pipeline-rules.yaml`) as rule groups.
@@ -112,6 +122,7 @@ pub fn core() -> Vec<AlertCheck> {
     };
     let gpu_labels = [("gpu", "0"), ("uuid", "GPU-0"), ("name", "H100")];
     let overflow = [("metric", camera::FRAMES_RECEIVED.name)];
+    let dropped = [("signal", "traces"), ("reason", "queue_full")];
     vec![
         AlertCheck {
             rule: AlertingRule::new(
@@ -160,7 +171,8 @@ pub fn core() -> Vec<AlertCheck> {
         AlertCheck {
             rule: AlertingRule::new(
                 "TargetDown",
-                format!("{UP} == 0"),
+                // The collector has its own alert (OtelCollectorDown): one page, not two.
+                format!("{UP}{{job!=\"{}\"}} == 0", otelcol::TELEMETRY_JOB),
                 Severity::Critical,
                 Team::Sre,
                 Category::Availability,
@@ -280,7 +292,141 @@ pub fn core() -> Vec<AlertCheck> {
                 InputSeries::new(sdk::EXPORT_FAILURES.name, &[("signal", "traces")], constant(7.0, 30)),
             ]),
         },
+        AlertCheck {
+            rule: AlertingRule::new(
+                "TelemetryExportDropping",
+                format!(
+                    "sum by ({BY_SERVICE}, signal, reason) (increase({}[15m])) > 0",
+                    sdk::EXPORT_DROPPED.name
+                ),
+                Severity::Warning,
+                Team::Sre,
+                Category::Telemetry,
+            )
+            .summary("{{ $labels.service }} lost {{ $labels.signal }} before export ({{ $labels.reason }})")
+            .description("{{ $labels.service }} ({{ $labels.environment }}) dropped {{ $labels.signal }} in the last 15 minutes before they reached the collector, reason {{ $labels.reason }}: queue_full means the bounded export queue overflowed (raise it, or sample more), export_failed means the collector refused them or was unreachable."),
+            fires: Scenario::fires("the export queue overflows", 10, &dropped, vec![
+                InputSeries::new(sdk::EXPORT_DROPPED.name, &dropped, rising(5.0, 15)),
+            ]),
+            silent: Scenario::silent("nothing dropped lately", 25, vec![
+                InputSeries::new(sdk::EXPORT_DROPPED.name, &dropped, piecewise(&[(5, 5.0), (25, 0.0)])),
+            ]),
+        },
     ]
+}
+
+/// The collector's alerts (group `otel-collector` of `rules.yaml`) with their proofs: it is
+/// down, its receivers refuse data, its exporters fail to send, or a sending queue is nearly
+/// full. Metric names: [`otelcol`]; labels `job` and `instance` come from the scrape.
+#[must_use]
+pub fn otel_collector() -> Vec<AlertCheck> {
+    let target = [
+        ("job", otelcol::TELEMETRY_JOB),
+        ("instance", "otel-collector:8888"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        target.iter().chain(extra).copied().collect()
+    };
+    let receiver = with(&[("receiver", "otlp"), ("transport", "grpc")]);
+    let mut checks = vec![AlertCheck {
+        rule: AlertingRule::new(
+            "OtelCollectorDown",
+            format!("{UP}{{job=\"{}\"}} == 0", otelcol::TELEMETRY_JOB),
+            Severity::Critical,
+            Team::Sre,
+            Category::Telemetry,
+        )
+        .pending_for(minutes(2))
+        .summary("The OpenTelemetry Collector {{ $labels.instance }} is down")
+        .description("Prometheus has not scraped the OpenTelemetry Collector {{ $labels.instance }} for 2 minutes: traces and logs of every service are being lost or queued in the services, and the collector's own alerts are blind."),
+        fires: Scenario::fires("the collector stopped answering", 5, &[], vec![
+            InputSeries::bare(UP, &target, constant(0.0, 10)),
+        ])
+        .with_exact_labels(&target),
+        silent: Scenario::silent("the collector answers", 5, vec![
+            InputSeries::bare(UP, &target, constant(1.0, 10)),
+        ]),
+    }];
+    for signal in otelcol::SIGNALS {
+        let items = signal.items;
+        checks.push(AlertCheck {
+            rule: AlertingRule::new(
+                format!("OtelCollectorRefused{}", signal.title),
+                format!(
+                    "sum by (job, instance, receiver, transport) (rate({}[5m])) > 0",
+                    signal.refused
+                ),
+                Severity::Warning,
+                Team::Sre,
+                Category::Telemetry,
+            )
+            .pending_for(minutes(5))
+            .summary(format!("The collector {{{{ $labels.instance }}}} refuses {items} on receiver {{{{ $labels.receiver }}}}"))
+            .description(format!("Receiver {{{{ $labels.receiver }}}} ({{{{ $labels.transport }}}}) of the OpenTelemetry Collector {{{{ $labels.instance }}}} has refused {items} for 5 minutes: the memory limiter is shedding load or the pipeline rejects them, and services retry or drop them. Give the collector memory or add replicas.")),
+            fires: Scenario::fires(format!("{items} refused"), 10, &[], vec![
+                InputSeries::bare(signal.refused, &receiver, rising(10.0, 15)),
+            ])
+            .with_exact_labels(&receiver),
+            silent: Scenario::silent(format!("no {items} refused"), 10, vec![
+                InputSeries::bare(signal.refused, &receiver, constant(3.0, 15)),
+            ]),
+        });
+    }
+    let exporter = with(&[("exporter", "otlp_grpc/jaeger")]);
+    let mut series_labels = exporter.clone();
+    series_labels.extend([("server_address", "jaeger"), ("server_port", "4317")]);
+    for signal in otelcol::SIGNALS {
+        let items = signal.items;
+        checks.push(AlertCheck {
+            rule: AlertingRule::new(
+                format!("OtelCollectorSendFailed{}", signal.title),
+                format!(
+                    "sum by (job, instance, exporter) (rate({}[5m])) > 0",
+                    signal.send_failed
+                ),
+                Severity::Warning,
+                Team::Sre,
+                Category::Telemetry,
+            )
+            .pending_for(minutes(5))
+            .summary(format!("Exporter {{{{ $labels.exporter }}}} of the collector {{{{ $labels.instance }}}} fails to send {items}"))
+            .description(format!("Exporter {{{{ $labels.exporter }}}} of the OpenTelemetry Collector {{{{ $labels.instance }}}} has failed to send {items} for 5 minutes: the backend refused them or stayed unreachable past the retries, and they are lost. Check that the backend is up and accepts them.")),
+            fires: Scenario::fires(format!("{items} fail to send"), 10, &[], vec![
+                InputSeries::bare(signal.send_failed, &series_labels, rising(10.0, 15)),
+            ])
+            .with_exact_labels(&exporter),
+            silent: Scenario::silent(format!("{items} sent"), 10, vec![
+                InputSeries::bare(signal.send_failed, &series_labels, constant(3.0, 15)),
+            ]),
+        });
+    }
+    let queue = with(&[("exporter", "otlp_grpc/jaeger"), ("data_type", "traces")]);
+    checks.push(AlertCheck {
+        rule: AlertingRule::new(
+            "OtelCollectorExporterQueueNearlyFull",
+            format!(
+                "max by (job, instance, exporter, data_type) ({} / {}) > 0.8",
+                otelcol::EXPORTER_QUEUE_SIZE,
+                otelcol::EXPORTER_QUEUE_CAPACITY
+            ),
+            Severity::Warning,
+            Team::Sre,
+            Category::Telemetry,
+        )
+        .pending_for(minutes(5))
+        .summary("The {{ $labels.data_type }} queue of exporter {{ $labels.exporter }} on {{ $labels.instance }} is more than 80 % full")
+        .description("The sending queue of exporter {{ $labels.exporter }} ({{ $labels.data_type }}) of the OpenTelemetry Collector {{ $labels.instance }} has been more than 80 % full for 5 minutes: the backend is slow or down, and once the queue is full new data is refused."),
+        fires: Scenario::fires("900 of 1000 batches queued", 10, &[], vec![
+            InputSeries::bare(otelcol::EXPORTER_QUEUE_SIZE, &queue, constant(900.0, 15)),
+            InputSeries::bare(otelcol::EXPORTER_QUEUE_CAPACITY, &queue, constant(1000.0, 15)),
+        ])
+        .with_exact_labels(&queue),
+        silent: Scenario::silent("100 of 1000 batches queued", 10, vec![
+            InputSeries::bare(otelcol::EXPORTER_QUEUE_SIZE, &queue, constant(100.0, 15)),
+            InputSeries::bare(otelcol::EXPORTER_QUEUE_CAPACITY, &queue, constant(1000.0, 15)),
+        ]),
+    });
+    checks
 }
 
 /// ML pipeline alerts with their proofs.

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod dashboards;
+pub mod otelcol;
 pub mod prometheus;
 pub mod recording;
 pub mod rules;
@@ -104,7 +105,10 @@ pub fn generate(slos: &[Slo]) -> Vec<GeneratedFile> {
         ),
         file(
             "tests/rules.test.yaml",
-            test_text(&["rules.yaml"], check_groups(&alerts::core())),
+            test_text(
+                &["rules.yaml"],
+                check_groups(&[alerts::core(), alerts::otel_collector()].concat()),
+            ),
         ),
         file(
             "tests/slo-rules.test.yaml",
@@ -250,6 +254,23 @@ mod tests {
                 "{w}"
             );
         }
+    }
+
+    #[test]
+    fn collector_names_in_rules_are_the_named_constants() {
+        let re = regex::Regex::new(r"\b(otelcol_[a-z0-9_]+)").expect("regex");
+        let mut used = BTreeSet::new();
+        for f in generate(&default_slos()) {
+            if !f.path.ends_with("rules.yaml") {
+                continue;
+            }
+            let file = RuleFile::from_yaml(&f.contents).expect("parses");
+            for a in file.alerts() {
+                used.extend(re.captures_iter(&a.expr).map(|c| c[1].to_owned()));
+            }
+        }
+        let named: BTreeSet<String> = otelcol::METRICS.iter().map(|m| (*m).to_owned()).collect();
+        assert_eq!(used, named);
     }
 
     #[test]

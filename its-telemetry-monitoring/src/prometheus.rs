@@ -7,18 +7,25 @@
 //! no series is stored twice. The infrastructure job keeps everything the others do not
 //! (GPU, SDK health, and any metric of the service's own).
 //!
+//! Two more jobs scrape the OpenTelemetry Collector: `otel-collector` its own telemetry
+//! (`otelcol_*` on `:8888`, which the `otel-collector` alert group reads) and
+//! `otel-collector-exporter` its `prometheus` exporter (`:8889`: metrics services sent over
+//! OTLP, with `honor_labels` so their own `job`/`instance` survive).
+//!
 //! ```
 //! use its_telemetry_monitoring::prometheus::PrometheusConfig;
 //!
 //! let yaml = PrometheusConfig::default().render();
 //! assert!(yaml.contains("job_name: its-camera"));
 //! assert!(yaml.contains("alertmanager:9093"));
+//! assert!(yaml.contains("otel-collector:8888"));
 //! ```
 
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::otelcol;
 use super::rules::prom_duration;
 use its_telemetry::catalog::{Domain, MetricKind};
 
@@ -80,11 +87,15 @@ pub struct PrometheusConfig {
     pub cluster: String,
     /// Global rule evaluation interval.
     pub evaluation_interval: Duration,
+    /// `host:port` of every collector's own telemetry (job `otel-collector`).
+    pub collector_telemetry: Vec<String>,
+    /// `host:port` of every collector's `prometheus` exporter (job `otel-collector-exporter`).
+    pub collector_exporter: Vec<String>,
 }
 
 impl Default for PrometheusConfig {
-    /// The example service (`inference-service:9464`) and `alertmanager:9093`, as in the
-    /// docker-compose stack.
+    /// The example service (`inference-service:9464`), `alertmanager:9093` and the collector
+    /// (`otel-collector:8888` and `:8889`), as in the docker-compose stack.
     fn default() -> Self {
         Self {
             targets: vec!["inference-service:9464".to_owned()],
@@ -92,6 +103,8 @@ impl Default for PrometheusConfig {
             rule_files: RULE_FILES.iter().map(|f| (*f).to_owned()).collect(),
             cluster: "its-production".to_owned(),
             evaluation_interval: Duration::from_secs(15),
+            collector_telemetry: vec![otelcol::TELEMETRY_TARGET.to_owned()],
+            collector_exporter: vec![otelcol::EXPORTER_TARGET.to_owned()],
         }
     }
 }
@@ -108,6 +121,18 @@ impl PrometheusConfig {
     #[must_use]
     pub fn alertmanagers(mut self, targets: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.alertmanagers = targets.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the collector's targets: its own telemetry and its `prometheus` exporter.
+    #[must_use]
+    pub fn collector(
+        mut self,
+        telemetry: impl IntoIterator<Item = impl Into<String>>,
+        exporter: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.collector_telemetry = telemetry.into_iter().map(Into::into).collect();
+        self.collector_exporter = exporter.into_iter().map(Into::into).collect();
         self
     }
 
@@ -146,6 +171,7 @@ impl PrometheusConfig {
                     static_configs: vec![StaticConfig {
                         targets: self.targets.clone(),
                     }],
+                    honor_labels: false,
                     metric_relabel_configs: vec![Relabel {
                         source_labels: vec!["__name__".to_owned()],
                         regex,
@@ -153,16 +179,12 @@ impl PrometheusConfig {
                     }],
                 }
             })
-            .chain(std::iter::once(ScrapeConfig {
-                job_name: "prometheus".to_owned(),
-                scrape_interval: "15s".to_owned(),
-                scrape_timeout: "10s".to_owned(),
-                metrics_path: "/metrics".to_owned(),
-                static_configs: vec![StaticConfig {
-                    targets: vec!["localhost:9090".to_owned()],
-                }],
-                metric_relabel_configs: Vec::new(),
-            }))
+            .chain([
+                plain_job(otelcol::TELEMETRY_JOB, &self.collector_telemetry, false),
+                plain_job(otelcol::EXPORTER_JOB, &self.collector_exporter, true),
+                plain_job("prometheus", &["localhost:9090".to_owned()], false),
+            ])
+            .filter(|job| !job.static_configs[0].targets.is_empty())
             .collect();
         let file = File {
             global: Global {
@@ -185,6 +207,21 @@ impl PrometheusConfig {
         };
         let body = serde_norway::to_string(&file).expect("the config always serializes");
         format!("{HEADER}{body}{REMOTE_WRITE}")
+    }
+}
+
+/// A 15 s job that keeps everything it scrapes.
+fn plain_job(name: &str, targets: &[String], honor_labels: bool) -> ScrapeConfig {
+    ScrapeConfig {
+        job_name: name.to_owned(),
+        scrape_interval: "15s".to_owned(),
+        scrape_timeout: "10s".to_owned(),
+        metrics_path: "/metrics".to_owned(),
+        honor_labels,
+        static_configs: vec![StaticConfig {
+            targets: targets.to_vec(),
+        }],
+        metric_relabel_configs: Vec::new(),
     }
 }
 
@@ -211,6 +248,9 @@ const HEADER: &str = "\
 # One /metrics endpoint per service, scraped by one job per concern at the interval it needs:
 # camera and inference every 5s, business every 10s, infrastructure (GPU, SDK health and
 # anything else) every 15s. Each job keeps only its own metrics, so nothing is stored twice.
+# The OpenTelemetry Collector: job otel-collector reads its own telemetry (otelcol_*, :8888),
+# job otel-collector-exporter the metrics services send it over OTLP (:8889, honor_labels keeps
+# their job/instance).
 # For a fleet, replace static_configs with kubernetes_sd_configs or file_sd_configs.
 ";
 
@@ -280,6 +320,8 @@ struct ScrapeConfig {
     scrape_interval: String,
     scrape_timeout: String,
     metrics_path: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    honor_labels: bool,
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     metric_relabel_configs: Vec<Relabel>,
@@ -306,5 +348,35 @@ mod tests {
             assert_eq!(n, usize::from(!infra), "{d:?}");
         }
         assert!(catalog::all().count() > 0);
+    }
+
+    #[test]
+    fn the_collector_is_scraped_by_its_two_jobs() {
+        let yaml = PrometheusConfig::default().render();
+        let file: serde_norway::Value = serde_norway::from_str(&yaml).expect("YAML");
+        let jobs = file["scrape_configs"]
+            .as_sequence()
+            .expect("scrape_configs");
+        let job = |name: &str| {
+            jobs.iter()
+                .find(|j| j["job_name"].as_str() == Some(name))
+                .unwrap_or_else(|| panic!("no job {name}"))
+        };
+        let telemetry = job(otelcol::TELEMETRY_JOB);
+        assert_eq!(
+            telemetry["static_configs"][0]["targets"][0].as_str(),
+            Some("otel-collector:8888")
+        );
+        assert!(telemetry.get("metric_relabel_configs").is_none());
+        let exporter = job(otelcol::EXPORTER_JOB);
+        assert_eq!(
+            exporter["static_configs"][0]["targets"][0].as_str(),
+            Some("otel-collector:8889")
+        );
+        assert_eq!(exporter["honor_labels"].as_bool(), Some(true));
+
+        let none =
+            PrometheusConfig::default().collector(Vec::<String>::new(), Vec::<String>::new());
+        assert!(!none.render().contains("job_name: otel-collector"));
     }
 }

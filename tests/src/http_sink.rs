@@ -1,5 +1,6 @@
-//! An HTTP server on loopback that answers 200 to everything and keeps each request — the
-//! stand-in for a push gateway and the base of the OTLP/HTTP receiver.
+//! An HTTP server on loopback that answers 200 (or a status of the test's choice) to everything
+//! and keeps each request — the stand-in for a push gateway, the base of the OTLP/HTTP
+//! receiver, and a backend that rejects what it is sent.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,15 @@ impl Drop for HttpSink {
 impl HttpSink {
     /// Starts on an ephemeral loopback port; needs a Tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_answering(200).await
+    }
+
+    /// Starts on an ephemeral loopback port, answering every request with `status` (400: an
+    /// OTLP/HTTP backend that rejects the data, a permanent error for the sender); needs a
+    /// Tokio runtime.
+    pub async fn start_answering(status: u16) -> std::io::Result<Self> {
+        let status = hyper::StatusCode::from_u16(status)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
@@ -60,9 +70,9 @@ impl HttpSink {
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
                                     .push(Received { method, path, body });
-                                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                                    Bytes::new(),
-                                )))
+                                let mut response = hyper::Response::new(Full::new(Bytes::new()));
+                                *response.status_mut() = status;
+                                Ok::<_, std::convert::Infallible>(response)
                             }
                         },
                     );

@@ -1,6 +1,6 @@
 //! Harness for the end-to-end tests: OTLP receivers that keep whole export requests (resource
 //! included), a minimal HTTP scraper, an exposition-format reader, `promtool`, and real
-//! Prometheus and Alertmanager daemons on loopback.
+//! Prometheus and Alertmanager daemons on loopback, and the project's OpenTelemetry Collector.
 
 pub mod alertmanager_server;
 pub mod amtool;
@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod exposition;
 pub mod http_sink;
 pub mod logs;
+pub mod otelcol;
 pub mod otlp;
 pub mod prometheus_server;
 pub mod promtool;

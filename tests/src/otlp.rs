@@ -154,11 +154,21 @@ impl OtlpReceiver {
 
     /// A gRPC receiver (OTLP/gRPC, port 4317 style); needs a Tokio runtime.
     pub async fn grpc() -> std::io::Result<Self> {
+        Self::grpc_answering(None).await
+    }
+
+    /// A gRPC receiver that keeps every request but answers `INVALID_ARGUMENT`: a backend that
+    /// rejects the data (a permanent error, which the sender does not retry).
+    pub async fn grpc_rejecting() -> std::io::Result<Self> {
+        Self::grpc_answering(Some(tonic::Code::InvalidArgument)).await
+    }
+
+    async fn grpc_answering(error: Option<tonic::Code>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Store::default();
         // The collector's OTLP exporter compresses with gzip by default.
-        let service = TraceServiceServer::new(GrpcService(requests.clone()))
+        let service = TraceServiceServer::new(GrpcService(requests.clone(), error))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
@@ -180,7 +190,7 @@ impl OtlpReceiver {
     }
 }
 
-struct GrpcService(Store);
+struct GrpcService(Store, Option<tonic::Code>);
 
 #[tonic::async_trait]
 impl TraceService for GrpcService {
@@ -192,6 +202,9 @@ impl TraceService for GrpcService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        match self.1 {
+            Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
+            None => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+        }
     }
 }

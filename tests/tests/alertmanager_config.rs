@@ -502,6 +502,17 @@ const CASES: &[Case] = &[
         after_hours: &["sre-email"],
     },
     Case {
+        line: "SRE telemetry critical (collector down) -> page + SRE",
+        labels: &[
+            ("alertname", "OtelCollectorDown"),
+            ("severity", "critical"),
+            ("team", "sre"),
+            ("category", "telemetry"),
+        ],
+        business_hours: &["pagerduty-critical", "slack-executive", "sre-slack"],
+        after_hours: &["pagerduty-critical", "slack-executive", "sre-slack"],
+    },
+    Case {
         line: "product team -> product owner",
         labels: &[
             ("alertname", "DetectionEfficiencyDegraded"),
@@ -549,6 +560,62 @@ fn amtool_routes_every_line_to_the_expected_receivers() {
                 "{}: this test's route walk gave {walked:?}, amtool {from_amtool:?}",
                 case.line
             ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The pipeline alerts (the collector's group and the SDK's dropped spans) with the labels the
+/// generator gives them: a warning reaches SRE by the hours, a critical pages and reaches SRE.
+#[test]
+fn amtool_routes_the_pipeline_alerts_to_sre() {
+    let cfg = config();
+    let dropped = its_telemetry_monitoring::alerts::core()
+        .into_iter()
+        .filter(|c| c.rule.alert == "TelemetryExportDropping");
+    let checks: Vec<_> = its_telemetry_monitoring::alerts::otel_collector()
+        .into_iter()
+        .chain(dropped)
+        .collect();
+    assert_eq!(
+        checks.len(),
+        9,
+        "8 collector alerts and TelemetryExportDropping"
+    );
+    let mut failures = Vec::new();
+    for check in &checks {
+        let rule = &check.rule;
+        let mut labels: Vec<(&str, &str)> = vec![("alertname", rule.alert.as_str())];
+        labels.extend(rule.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (business, after): (&[&str], &[&str]) = match rule.label_value("severity") {
+            Some("critical") => (
+                &["pagerduty-critical", "slack-executive", "sre-slack"],
+                &["pagerduty-critical", "slack-executive", "sre-slack"],
+            ),
+            Some("warning") => (&["sre-slack"], &["sre-email"]),
+            other => panic!("{}: unexpected severity {other:?}", rule.alert),
+        };
+        let from_amtool =
+            amtool::routes_test(&config_path(), &labels).unwrap_or_else(|e| panic!("{e}"));
+        let mut expected: Vec<&str> = business.to_vec();
+        expected.extend(after.iter().filter(|r| !business.contains(r)));
+        if from_amtool != expected {
+            failures.push(format!(
+                "{}: amtool gave {from_amtool:?}, expected {expected:?}",
+                rule.alert
+            ));
+        }
+        for (when, at, want) in [
+            ("business hours", WEDNESDAY_10_00, business),
+            ("after hours", WEDNESDAY_22_00, after),
+        ] {
+            let got = receivers(&cfg, &labels, Some(at));
+            if got != want {
+                failures.push(format!(
+                    "{} ({when}): {got:?}, expected {want:?}",
+                    rule.alert
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));

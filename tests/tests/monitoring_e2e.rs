@@ -287,6 +287,8 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
     let prometheus_config = PrometheusConfig::default()
         .targets([metrics_addr.to_string()])
         .alertmanagers([alertmanager.addr().to_string()])
+        // No collector runs here (otel_collector_telemetry.rs scrapes one).
+        .collector(Vec::<String>::new(), Vec::<String>::new())
         .evaluation_interval(Duration::from_secs(5))
         .render()
         // The self-scrape job names the default port; point it at this Prometheus.

@@ -7,28 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use its_telemetry_tests::otelcol::{CONFIG, binary as collector, workspace};
 use serde_norway::Value;
-
-const CONFIG: &str = "monitoring/opentelemetry/otel-collector.yaml";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `ITS_OTELCOL_BIN`, else `<workspace>/target/otelcol/otelcol-its`; fails when there is none.
-fn collector() -> PathBuf {
-    let bin = std::env::var_os("ITS_OTELCOL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/otelcol/otelcol-its"));
-    assert!(
-        bin.is_file(),
-        "no OpenTelemetry Collector at {}: run `scripts/build-otelcol.sh` first (builds \
-         tools/otelcol with Go into target/otelcol/otelcol-its), \
-         or set ITS_OTELCOL_BIN to an otelcol-its binary",
-        bin.display()
-    );
-    bin
-}
 
 fn shipped() -> String {
     std::fs::read_to_string(workspace().join(CONFIG)).expect("read otel-collector.yaml")

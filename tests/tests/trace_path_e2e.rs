@@ -18,8 +18,6 @@
 //!   once it is back.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,9 +25,10 @@ use example_inference_service::faults::Faults;
 use example_inference_service::options::Options;
 use its_telemetry::TelemetryConfig;
 use its_telemetry::catalog::sdk::{EXPORT_DROPPED, EXPORT_FAILURES};
-use its_telemetry_tests::daemon::{Daemon, TempDir, free_loopback_addr};
+use its_telemetry_tests::daemon::free_loopback_addr;
 use its_telemetry_tests::exposition::Exposition;
 use its_telemetry_tests::logs::CapturedLogs;
+use its_telemetry_tests::otelcol::{Backends, Collector};
 use its_telemetry_tests::otlp::{OtlpReceiver, ReceivedSpan};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use tracing::Instrument as _;
@@ -52,102 +51,7 @@ const AFTER_RESTART: usize = 20;
 /// `decision_wait` (10 s) + the batch processor's timeout (5 s) + slack.
 const DELIVERY: Duration = Duration::from_secs(45);
 
-const CONFIG: &str = "monitoring/opentelemetry/otel-collector.yaml";
 const SERVICE: &str = "its-trace-e2e";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `ITS_OTELCOL_BIN`, else `<workspace>/target/otelcol/otelcol-its`.
-fn collector_bin() -> PathBuf {
-    let bin = std::env::var_os("ITS_OTELCOL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/otelcol/otelcol-its"));
-    assert!(
-        bin.is_file(),
-        "no OpenTelemetry Collector at {}: run `scripts/build-otelcol.sh` first (builds \
-         tools/otelcol with Go into target/otelcol/otelcol-its), or set ITS_OTELCOL_BIN",
-        bin.display()
-    );
-    bin
-}
-
-/// The collector with the shipped config, on free loopback ports, exporting traces to `store`.
-struct Collector {
-    daemon: Option<Daemon>,
-    env: Vec<(String, String)>,
-    health: SocketAddr,
-    otlp_grpc: SocketAddr,
-    dir: TempDir,
-}
-
-impl Collector {
-    fn start(store: &str) -> Self {
-        let dir = TempDir::new("its-trace-e2e").expect("temp dir");
-        let otlp_grpc = free_loopback_addr();
-        let health = free_loopback_addr();
-        let env = [
-            ("ITS_OTELCOL_JAEGER_ENDPOINT", store.to_owned()),
-            ("ITS_OTELCOL_OTLP_GRPC_LISTEN", otlp_grpc.to_string()),
-            (
-                "ITS_OTELCOL_OTLP_HTTP_LISTEN",
-                free_loopback_addr().to_string(),
-            ),
-            (
-                "ITS_OTELCOL_PROMETHEUS_LISTEN",
-                free_loopback_addr().to_string(),
-            ),
-            ("ITS_OTELCOL_HEALTH_LISTEN", health.to_string()),
-            // Logs go nowhere in this test: a closed port.
-            (
-                "ITS_OTELCOL_LOKI_ENDPOINT",
-                format!("http://{}/otlp", free_loopback_addr()),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let mut collector = Self {
-            daemon: None,
-            env,
-            health,
-            otlp_grpc,
-            dir,
-        };
-        collector.restart();
-        collector
-    }
-
-    /// Starts it (again) on the same ports and waits for its health check.
-    fn restart(&mut self) {
-        let config = workspace().join(CONFIG);
-        let mut daemon = Daemon::spawn_with_env(
-            "otelcol-its",
-            collector_bin().to_str().expect("UTF-8 path"),
-            &["--config".to_owned(), config.display().to_string()],
-            &self.env,
-            self.dir.path().join("otelcol.log"),
-            self.health,
-            "run scripts/build-otelcol.sh to build the collector",
-        );
-        daemon.wait_ready("/", Duration::from_secs(30));
-        self.daemon = Some(daemon);
-    }
-
-    fn kill(&mut self) {
-        self.daemon = None;
-    }
-
-    fn log_tail(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("otelcol.log"))
-            .map(|log| {
-                let lines: Vec<&str> = log.lines().collect();
-                lines[lines.len().saturating_sub(30)..].join("\n")
-            })
-            .unwrap_or_default()
-    }
-}
 
 fn probes<'a>(spans: &'a [ReceivedSpan], kind: &'a str) -> impl Iterator<Item = &'a ReceivedSpan> {
     spans.iter().filter(move |s| {
@@ -186,7 +90,12 @@ async fn wait_for(
 async fn trace_path_through_the_real_collector() {
     let store = OtlpReceiver::grpc().await.expect("trace store");
     let store_addr = store.endpoint().trim_start_matches("http://").to_owned();
-    let mut collector = Collector::start(&store_addr);
+    let backends = Backends {
+        jaeger: store_addr,
+        // Logs go nowhere in this test: a closed port.
+        loki: format!("http://{}/otlp", free_loopback_addr()),
+    };
+    let mut collector = Collector::start(&backends, &[]);
 
     let config = TelemetryConfig::builder(SERVICE)
         .environment("e2e")
@@ -295,7 +204,7 @@ async fn trace_path_through_the_real_collector() {
         errors,
         ERRORS,
         "every error trace is kept\n{}",
-        collector.log_tail()
+        collector.log_tail(30)
     );
     assert_eq!(slow, SLOW, "every trace slower than 100 ms is kept");
     assert!(
@@ -453,7 +362,7 @@ async fn trace_path_through_the_real_collector() {
         resumed,
         AFTER_RESTART,
         "export resumes after the collector is back\n{}",
-        collector.log_tail()
+        collector.log_tail(30)
     );
     assert!(
         delivered_in_outage as f64 + lost >= DURING_OUTAGE as f64,
