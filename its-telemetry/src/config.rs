@@ -941,12 +941,14 @@ mod tests {
 
     #[test]
     fn otlp_logs_need_the_feature_and_an_endpoint() {
-        let config = TelemetryConfig::builder("svc")
-            .otlp_endpoint("http://collector:4317")
-            .otlp_logs(true)
-            .build();
         if cfg!(feature = "otlp-logs") {
-            assert!(config.expect("otlp-logs is compiled in").logs.otlp);
+            if cfg!(feature = "otlp-grpc") {
+                let config = TelemetryConfig::builder("svc")
+                    .otlp_endpoint("http://collector:4317")
+                    .otlp_logs(true)
+                    .build();
+                assert!(config.expect("otlp-logs is compiled in").logs.otlp);
+            }
             let err = TelemetryConfig::builder("svc")
                 .otlp_logs(true)
                 .build()
@@ -960,6 +962,8 @@ mod tests {
                 "{err}"
             );
         } else {
+            // No endpoint: the feature is named before anything else is asked for.
+            let config = TelemetryConfig::builder("svc").otlp_logs(true).build();
             let err = config.expect_err("otlp-logs is compiled out");
             assert!(
                 matches!(

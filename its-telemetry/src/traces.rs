@@ -28,8 +28,10 @@ use opentelemetry_sdk::trace::{
 
 use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
 use crate::export_budget::ExportBudget;
+#[cfg(feature = "otlp-http")]
+use crate::otlp_export::http_signal_url;
 use crate::otlp_export::{
-    EXPORT_TIMEOUT, MAX_QUEUED_RECORDS, SCHEDULED_DELAY, compiled_out, http_signal_url, resource,
+    EXPORT_TIMEOUT, MAX_QUEUED_RECORDS, SCHEDULED_DELAY, compiled_out, resource,
 };
 
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.

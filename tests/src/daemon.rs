@@ -132,10 +132,27 @@ impl Daemon {
         addr: SocketAddr,
         install_hint: &str,
     ) -> Self {
+        let mut command = Command::new(program);
+        command.args(args);
+        Self::spawn_command(name, command, log, addr, install_hint)
+    }
+
+    /// Like [`spawn`](Self::spawn), for a command the caller prepared (environment, working
+    /// directory); its stdin, stdout and stderr are set here.
+    ///
+    /// # Panics
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_command(
+        name: &str,
+        mut command: Command,
+        log: PathBuf,
+        addr: SocketAddr,
+        install_hint: &str,
+    ) -> Self {
         let out = std::fs::File::create(&log).expect("create daemon log");
         let err = out.try_clone().expect("clone daemon log handle");
-        let child = Command::new(program)
-            .args(args)
+        let program = command.get_program().to_string_lossy().into_owned();
+        let child = command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -4,6 +4,7 @@
 
 pub mod alertmanager_server;
 pub mod amtool;
+pub mod collector;
 pub mod daemon;
 pub mod exposition;
 pub mod http_sink;

@@ -5,30 +5,11 @@
 //! and tests differ in come from `ITS_OTELCOL_*` variables, with docker-compose's as defaults.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_norway::Value;
 
-const CONFIG: &str = "monitoring/opentelemetry/otel-collector.yaml";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `ITS_OTELCOL_BIN`, else `<workspace>/target/otelcol/otelcol-its`; fails when there is none.
-fn collector() -> PathBuf {
-    let bin = std::env::var_os("ITS_OTELCOL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/otelcol/otelcol-its"));
-    assert!(
-        bin.is_file(),
-        "no OpenTelemetry Collector at {}: run `scripts/build-otelcol.sh` first (builds \
-         tools/otelcol with Go into target/otelcol/otelcol-its), \
-         or set ITS_OTELCOL_BIN to an otelcol-its binary",
-        bin.display()
-    );
-    bin
-}
+use its_telemetry_tests::collector::{CONFIG, command, workspace};
 
 fn shipped() -> String {
     std::fs::read_to_string(workspace().join(CONFIG)).expect("read otel-collector.yaml")
@@ -36,13 +17,8 @@ fn shipped() -> String {
 
 /// Runs `otelcol-its args...` with no `ITS_OTELCOL_*` address variable but those of `env`.
 fn otelcol(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(collector());
+    let mut cmd = command();
     cmd.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("ITS_OTELCOL_") {
-            cmd.env_remove(name);
-        }
-    }
     cmd.envs(env.iter().copied());
     cmd.output().expect("run otelcol-its")
 }
