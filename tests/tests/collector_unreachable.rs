@@ -72,10 +72,14 @@ fn unreachable_collector_costs_one_warning() {
     let queue_full = dropped(&guard, "queue_full");
     let export_failed = dropped(&guard, "export_failed");
     let produced = produced as f64;
-    println!(
-        "produced {produced} spans: {queue_full} dropped (queue full), {export_failed} lost \
-         with failed exports"
-    );
+    // The figures are this test's report (`--nocapture`).
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "produced {produced} spans: {queue_full} dropped (queue full), {export_failed} lost \
+             with failed exports"
+        );
+    }
     assert!(queue_full > 0.0, "a full queue must count its drops");
     assert!(
         export_failed > 0.0,
