@@ -1,6 +1,7 @@
 //! `cargo run --release -p example-inference-service`: the example service with 1000 simulated
 //! cameras at 5 fps; metrics on :9464 (and on the API's /metrics), traces when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. `--help` lists the flags and fault knobs.
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and log records over OTLP as well with
+//! `OTEL_LOGS_EXPORTER=otlp`. `--help` lists the flags and fault knobs.
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -31,11 +31,16 @@
 //! });
 //! ```
 
+mod fields;
 mod layer;
+#[cfg(feature = "otlp-logs")]
+pub(crate) mod otlp;
 mod scrub;
 mod timestamp;
 
 pub use layer::{LogFormat, LogLayer, UnknownLogFormat};
+#[cfg(feature = "otlp-logs")]
+pub use otlp::OtlpLogLayer;
 pub use scrub::{
     DEFAULT_PLATE_PATTERNS, DEFAULT_SENSITIVE_FIELDS, ScrubConfig, ScrubPatternError, Scrubber,
 };
