@@ -8,6 +8,13 @@
 //! `its_telemetry_export_dropped_total{signal, reason}`: `queue_full` here, `export_failed`
 //! when the exporter reports a failed batch.
 
+// Without an OTLP exporter compiled in nothing is queued; the module stays compiled so every
+// feature combination checks it (as in `traces.rs`).
+#![cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::catalog::sdk;
