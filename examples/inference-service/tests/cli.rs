@@ -102,6 +102,7 @@ async fn start_reports_the_address_in_use() {
     let (_taken, addr) = taken_port();
     let options = Options {
         listen: addr,
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 0,
         summary_every: Duration::ZERO,
         ..Options::default()
