@@ -119,3 +119,25 @@ async fn start_reports_the_address_in_use() {
     assert!(message.contains(&addr.to_string()), "{message}");
     assert!(message.contains("--listen"), "{message}");
 }
+
+#[test]
+fn an_admin_address_beyond_loopback_without_a_token_is_refused() {
+    let output = service(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "0.0.0.0:0",
+            "--cameras",
+            "0",
+            "--seconds",
+            "1",
+        ],
+        &[],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(message.contains("not a loopback address"), "{message}");
+    assert!(message.contains("--admin-token-file"), "{message}");
+}
