@@ -38,7 +38,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(move || handle.as_ref().map(|h| h.render()));
     let service = example_inference_service::start(&options, metrics).await?;
     if let Some(addr) = telemetry.metrics_addr() {
-        tracing::info!(api = %service.addr(), metrics = %addr, "serving");
+        tracing::info!(api = %service.addr(), admin = %service.admin_addr(), metrics = %addr, "serving");
     }
 
     let stop = async {
