@@ -55,30 +55,27 @@ fn n(v: f64) -> String {
     prom_number(v)
 }
 
-/// One baselined signal: `level:metric:rate10m` and its mean, stddev and z-score.
+/// One baselined signal: `level:metric:rate10m` (or `…:error_ratio_rate10m`) and its mean,
+/// stddev and z-score, named by suffix.
 struct Baseline {
-    /// `service:its_vehicles_detected`.
-    stem: String,
+    /// The recorded current value: `service:its_vehicles_detected:rate10m`.
+    record: String,
     /// PromQL for the current value, by [`BY_SERVICE`].
     current: String,
 }
 
 impl Baseline {
-    fn name(&self, op: &str) -> String {
-        format!("{}:{op}", self.stem)
-    }
-
     fn rate(&self) -> String {
-        self.name("rate10m")
+        self.record.clone()
     }
     fn mean(&self) -> String {
-        self.name("rate10m_mean1d")
+        format!("{}_mean1d", self.record)
     }
     fn stddev(&self) -> String {
-        self.name("rate10m_stddev1d")
+        format!("{}_stddev1d", self.record)
     }
     fn zscore(&self) -> String {
-        self.name("rate10m_zscore1d")
+        format!("{}_zscore1d", self.record)
     }
 
     fn recordings(&self) -> Vec<RecordingRule> {
@@ -101,7 +98,7 @@ impl Baseline {
 
 fn vehicles() -> Baseline {
     Baseline {
-        stem: "service:its_vehicles_detected".to_owned(),
+        record: "service:its_vehicles_detected:rate10m".to_owned(),
         current: format!(
             "sum by ({BY_SERVICE}) (rate({}[10m]))",
             business::VEHICLES_DETECTED.name
@@ -111,7 +108,7 @@ fn vehicles() -> Baseline {
 
 fn requests() -> Baseline {
     Baseline {
-        stem: "service:its_inference_requests".to_owned(),
+        record: "service:its_inference_requests:rate10m".to_owned(),
         current: format!(
             "sum by ({BY_SERVICE}) (rate({}[10m]))",
             inference::REQUESTS.name
@@ -122,7 +119,7 @@ fn requests() -> Baseline {
 fn errors() -> Baseline {
     let r = inference::REQUESTS.name;
     Baseline {
-        stem: "service:its_inference_errors_per_request".to_owned(),
+        record: "service:its_inference_requests:error_ratio_rate10m".to_owned(),
         current: format!(
             "sum by ({BY_SERVICE}) (rate({r}{{outcome!=\"ok\"}}[10m]))\n/\nsum by ({BY_SERVICE}) (rate({r}[10m]))"
         ),

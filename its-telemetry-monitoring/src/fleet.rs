@@ -77,17 +77,17 @@ fn cam(id: &'static str) -> [(&'static str, &'static str); 1] {
     [("camera_id", id)]
 }
 
-/// Ten cameras, the first `down` of them disconnected for the whole scenario.
-fn fleet(down: usize, minutes: u64) -> Vec<InputSeries> {
-    const IDS: [&str; 10] = [
-        "cam-0001", "cam-0002", "cam-0003", "cam-0004", "cam-0005", "cam-0006", "cam-0007",
-        "cam-0008", "cam-0009", "cam-0010",
-    ];
-    IDS.iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let v = if i < down { 0.0 } else { 1.0 };
-            InputSeries::new(camera::CONNECTED.name, &cam(id), constant(v, minutes))
+/// `total` cameras, the first `down` of them disconnected for the whole scenario.
+fn fleet(down: usize, total: usize, minutes: u64) -> Vec<InputSeries> {
+    (1..=total)
+        .map(|i| {
+            let id = format!("cam-{i:04}");
+            let v = if i <= down { 0.0 } else { 1.0 };
+            InputSeries::new(
+                camera::CONNECTED.name,
+                &[("camera_id", &id)],
+                constant(v, minutes),
+            )
         })
         .collect()
 }
@@ -109,7 +109,7 @@ pub fn camera_checks() -> Vec<AlertCheck> {
     let decode_series =
         |observed: f64| histogram(decode.name, decode.buckets, &[], observed, 100, 20);
     let storm = |flapping: usize| {
-        let mut series = fleet(0, 20);
+        let mut series = fleet(0, 10, 20);
         for id in ["cam-0001", "cam-0002", "cam-0003"].iter().take(flapping) {
             series.push(InputSeries::new(reconnects, &cam(id), rising(0.5, 20)));
         }
@@ -185,8 +185,8 @@ pub fn camera_checks() -> Vec<AlertCheck> {
                 "More than {} % of the camera streams of {{{{ $labels.service }}}} ({{{{ $labels.environment }}}}) have been disconnected for 5 minutes: a network segment, an NVR or the ingest tier is down.",
                 n(t::FLEET_OFFLINE_SHARE_CRITICAL * 100.0)
             )),
-            fires: Scenario::fires("3 of 10 cameras offline", 10, &[], fleet(3, 15)),
-            silent: Scenario::silent("1 of 10 cameras offline", 10, fleet(1, 15)),
+            fires: Scenario::fires("3 of 10 cameras offline", 10, &[], fleet(3, 10, 15)),
+            silent: Scenario::silent("1 of 20 cameras offline", 10, fleet(1, 20, 15)),
         },
         AlertCheck {
             rule: AlertingRule::new(
@@ -273,7 +273,7 @@ pub fn camera_checks() -> Vec<AlertCheck> {
                 InputSeries::new(camera::STREAMS_CAPACITY.name, &[], constant(100.0, 20)),
             ]),
             silent: Scenario::silent("capacity and cameras", 15, {
-                let mut s = fleet(0, 20);
+                let mut s = fleet(0, 10, 20);
                 s.push(InputSeries::new(camera::STREAMS_CAPACITY.name, &[], constant(100.0, 20)));
                 s
             }),
@@ -583,8 +583,8 @@ pub fn emergency_checks() -> Vec<AlertCheck> {
                 "More than {} % of the camera streams of {{{{ $labels.service }}}} ({{{{ $labels.environment }}}}) have been disconnected for 2 minutes: a fleet-wide outage. Every team is paged.",
                 n(t::FLEET_OFFLINE_SHARE_EMERGENCY * 100.0)
             )),
-            fires: Scenario::fires("6 of 10 cameras offline", 5, &[], fleet(6, 10)),
-            silent: Scenario::silent("3 of 10 cameras offline (critical, not emergency)", 5, fleet(3, 10)),
+            fires: Scenario::fires("6 of 10 cameras offline", 5, &[], fleet(6, 10, 10)),
+            silent: Scenario::silent("3 of 10 cameras offline (critical, not emergency)", 5, fleet(3, 10, 10)),
         },
         AlertCheck {
             rule: AlertingRule::new(
