@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::otelcol;
 use super::rules::{AlertingRule, Category, RuleGroup, Severity, Team, prom_number};
+use super::thresholds;
 use super::unit_test::{AlertCheck, InputSeries, Scenario, constant, histogram, piecewise, rising};
 use its_telemetry::catalog::{business, camera, gpu, http, inference, sdk};
 use its_telemetry::inference::DriftThresholds;
@@ -210,9 +211,10 @@ pub fn core() -> Vec<AlertCheck> {
             rule: AlertingRule::new(
                 "CameraCapacityHigh",
                 format!(
-                    "sum by ({BY_SERVICE}) ({})\n/\nsum by ({BY_SERVICE}) ({})\n> 0.85",
+                    "sum by ({BY_SERVICE}) ({})\n/\nsum by ({BY_SERVICE}) ({})\n> {}",
                     camera::STREAMS_ACTIVE.name,
-                    camera::STREAMS_CAPACITY.name
+                    camera::STREAMS_CAPACITY.name,
+                    prom_number(thresholds::CAMERA_CAPACITY_HIGH_RATIO)
                 ),
                 Severity::Warning,
                 Team::Infrastructure,
@@ -644,7 +646,8 @@ pub fn business() -> Vec<AlertCheck> {
             rule: AlertingRule::new(
                 "DataProcessingVolumeLow",
                 format!(
-                    "sum by ({BY_SERVICE}) (rate({bytes}[1h])) * 86400 < 8e12"
+                    "sum by ({BY_SERVICE}) (rate({bytes}[1h])) * 86400 < {}",
+                    prom_number(thresholds::INGEST_MIN_BYTES_PER_DAY)
                 ),
                 Severity::Warning,
                 Team::Business,

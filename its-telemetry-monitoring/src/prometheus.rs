@@ -65,12 +65,15 @@ pub const SCRAPE_JOBS: [ScrapeJob; 4] = [
 ];
 
 /// The rule files, relative to the configuration file.
-pub const RULE_FILES: [&str; 5] = [
+pub const RULE_FILES: [&str; 8] = [
     "rules.yaml",
     "slo-rules.yaml",
     "ml-pipeline-rules.yaml",
     "business-rules.yaml",
     "recording-rules.yaml",
+    "fleet-rules.yaml",
+    "anomaly-rules.yaml",
+    "capacity-rules.yaml",
 ];
 
 /// What varies between deployments.

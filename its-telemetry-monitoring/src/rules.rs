@@ -250,9 +250,13 @@ impl AlertingRule {
     }
 }
 
-/// The `severity` label: how urgently a human must act.
+/// The `severity` label: how urgently a human must act. The ladder, least urgent first:
+/// info → warning → critical → emergency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Severity {
+    /// Fleet-wide outage: page every paging receiver at once (all teams, the executive
+    /// channel and PagerDuty), not only the owner.
+    Emergency,
     /// Page now.
     Critical,
     /// Ticket: look during working hours.
@@ -263,12 +267,13 @@ pub enum Severity {
 
 impl Severity {
     /// Every value, most urgent first.
-    pub const ALL: [Self; 3] = [Self::Critical, Self::Warning, Self::Info];
+    pub const ALL: [Self; 4] = [Self::Emergency, Self::Critical, Self::Warning, Self::Info];
 
     /// The label value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Emergency => "emergency",
             Self::Critical => "critical",
             Self::Warning => "warning",
             Self::Info => "info",

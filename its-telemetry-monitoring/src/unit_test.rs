@@ -159,6 +159,9 @@ pub struct Scenario {
     pub eval_time: Duration,
     /// Labels of each result series that must fire (besides the rule's own); empty: silent.
     pub fires: Vec<Vec<(String, String)>>,
+    /// Further times at which the same must hold (a silent case at the peak and at the trough
+    /// of a daily cycle).
+    pub also_at: Vec<Duration>,
 }
 
 impl Scenario {
@@ -181,6 +184,7 @@ impl Scenario {
             input_series,
             eval_time: Duration::from_secs(eval_minutes * 60),
             fires: vec![fired],
+            also_at: Vec::new(),
         }
     }
 
@@ -196,7 +200,15 @@ impl Scenario {
             input_series,
             eval_time: Duration::from_secs(eval_minutes * 60),
             fires: Vec::new(),
+            also_at: Vec::new(),
         }
+    }
+
+    /// Checks the same outcome also `minutes` after the start.
+    #[must_use]
+    pub fn also_at(mut self, minutes: u64) -> Self {
+        self.also_at.push(Duration::from_secs(minutes * 60));
+        self
     }
 
     /// Replaces the labels of the firing series (for series without service labels).
@@ -235,8 +247,11 @@ impl AlertCheck {
     }
 }
 
-fn scenario_group(rule: &AlertingRule, scenario: &Scenario) -> TestGroup {
-    let exp_alerts = scenario
+/// The promtool test group that checks `rule` in `scenario` (for scenarios beyond an
+/// [`AlertCheck`]'s two).
+#[must_use]
+pub fn scenario_group(rule: &AlertingRule, scenario: &Scenario) -> TestGroup {
+    let exp_alerts: Vec<ExpectedAlert> = scenario
         .fires
         .iter()
         .map(|labels| {
@@ -251,11 +266,14 @@ fn scenario_group(rule: &AlertingRule, scenario: &Scenario) -> TestGroup {
         name: format!("{}: {}", rule.alert, scenario.name),
         interval: "1m".to_owned(),
         input_series: scenario.input_series.clone(),
-        alert_rule_tests: vec![AlertTestCase {
-            eval_time: prom_duration(scenario.eval_time),
-            alertname: rule.alert.clone(),
-            exp_alerts,
-        }],
+        alert_rule_tests: std::iter::once(scenario.eval_time)
+            .chain(scenario.also_at.iter().copied())
+            .map(|at| AlertTestCase {
+                eval_time: prom_duration(at),
+                alertname: rule.alert.clone(),
+                exp_alerts: exp_alerts.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -286,8 +286,42 @@ struct Case {
 
 const PAGE: &[&str] = &["pagerduty-critical", "slack-executive"];
 
+/// Every paging receiver, in routing-tree order: where an emergency goes, at any hour.
+const EMERGENCY: &[&str] = &[
+    "pagerduty-critical",
+    "slack-executive",
+    "sre-slack",
+    "ml-slack",
+    "infrastructure-slack",
+    "business-slack",
+    "security-slack",
+    "product-owner",
+];
+
 /// One case per routing line of the seed; receivers in routing-tree order.
 const CASES: &[Case] = &[
+    Case {
+        line: "emergency (fleet outage) -> every paging receiver, whoever owns it",
+        labels: &[
+            ("alertname", "CameraFleetOutage"),
+            ("severity", "emergency"),
+            ("team", "infrastructure"),
+            ("category", "availability"),
+        ],
+        business_hours: EMERGENCY,
+        after_hours: EMERGENCY,
+    },
+    Case {
+        line: "emergency (availability collapsed) -> every paging receiver",
+        labels: &[
+            ("alertname", "InferenceAvailabilityCollapsed"),
+            ("severity", "emergency"),
+            ("team", "sre"),
+            ("category", "availability"),
+        ],
+        business_hours: EMERGENCY,
+        after_hours: EMERGENCY,
+    },
     Case {
         line: "critical -> PagerDuty + executive Slack (+ owner)",
         labels: &[
@@ -928,4 +962,152 @@ fn secrets_come_from_files_only() {
     let mut files = 0;
     visit(&config(), "", &mut files);
     assert!(files > 0, "no *_file secrets at all?");
+}
+
+/// The fleet, anomaly and capacity alerts with the labels the generator gives them: amtool
+/// routes each to its owner by severity (emergency: every paging receiver; critical: page +
+/// executive + owner's Slack; warning: owner's Slack or email by the hours; info: owner's
+/// email), plus product owner and SRE for SLA categories, and this file's walk agrees.
+#[test]
+fn amtool_routes_the_fleet_alerts_to_their_owners() {
+    use its_telemetry_monitoring::{anomaly, capacity, fleet};
+    let cfg = config();
+    let checks: Vec<_> = [fleet::checks(), anomaly::checks(), capacity::checks()].concat();
+    let severities: BTreeSet<&str> = checks
+        .iter()
+        .filter_map(|c| c.rule.label_value("severity"))
+        .collect();
+    assert_eq!(
+        severities,
+        BTreeSet::from(["emergency", "critical", "warning", "info"]),
+        "the new alerts use every step of the ladder"
+    );
+    let mut failures = Vec::new();
+    for check in &checks {
+        let rule = &check.rule;
+        let label = |k: &str| rule.label_value(k).unwrap_or_default().to_owned();
+        let (severity, team, category) = (label("severity"), label("team"), label("category"));
+        let mut labels: Vec<(&str, &str)> = vec![("alertname", rule.alert.as_str())];
+        labels.extend(rule.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let sla = ["availability", "latency", "slo"].contains(&category.as_str());
+        let mut want: BTreeSet<String> = BTreeSet::new();
+        match severity.as_str() {
+            "emergency" => want.extend(EMERGENCY.iter().map(|r| (*r).to_owned())),
+            "critical" => {
+                want.extend(PAGE.iter().map(|r| (*r).to_owned()));
+                want.insert(format!("{team}-slack"));
+                if sla {
+                    want.extend(["product-owner".to_owned(), "sre-slack".to_owned()]);
+                }
+            }
+            "warning" => {
+                want.extend([format!("{team}-slack"), format!("{team}-email")]);
+                if sla {
+                    want.extend(["product-owner", "sre-slack", "sre-email"].map(String::from));
+                }
+            }
+            "info" => {
+                want.insert(format!("{team}-email"));
+                if sla {
+                    want.extend(["product-owner", "sre-email"].map(String::from));
+                }
+            }
+            other => panic!("{}: unexpected severity {other:?}", rule.alert),
+        }
+        let from_amtool =
+            amtool::routes_test(&config_path(), &labels).unwrap_or_else(|e| panic!("{e}"));
+        let got: BTreeSet<String> = from_amtool.iter().cloned().collect();
+        if got != want || got.len() != from_amtool.len() {
+            failures.push(format!(
+                "{} ({severity}, {team}, {category}): amtool gave {from_amtool:?}, expected {want:?}",
+                rule.alert
+            ));
+        }
+        let walked = receivers(&cfg, &labels, None);
+        if walked != from_amtool {
+            failures.push(format!(
+                "{}: this test's route walk gave {walked:?}, amtool {from_amtool:?}",
+                rule.alert
+            ));
+        }
+        if severity == "warning" {
+            let day = receivers(&cfg, &labels, Some(WEDNESDAY_10_00));
+            let night = receivers(&cfg, &labels, Some(WEDNESDAY_22_00));
+            if !day.contains(&format!("{team}-slack")) || !night.contains(&format!("{team}-email"))
+            {
+                failures.push(format!(
+                    "{}: business hours {day:?}, after hours {night:?}",
+                    rule.alert
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn an_emergency_silences_the_lower_alerts_of_its_owner() {
+    use its_telemetry_monitoring::fleet::{AVAILABILITY_COLLAPSE_ALERT, FLEET_OUTAGE_ALERT};
+    let cfg = config();
+    let alert = |name, severity, team, category, service| {
+        vec![
+            ("alertname", name),
+            ("severity", severity),
+            ("team", team),
+            ("category", category),
+            ("service", service),
+        ]
+    };
+    let collapse = alert(
+        AVAILABILITY_COLLAPSE_ALERT,
+        "emergency",
+        "sre",
+        "availability",
+        "detector",
+    );
+    let outage = alert(
+        FLEET_OUTAGE_ALERT,
+        "emergency",
+        "infrastructure",
+        "availability",
+        "detector",
+    );
+    let low = alert(
+        "SystemAvailabilityLow",
+        "critical",
+        "sre",
+        "availability",
+        "detector",
+    );
+    let share = alert(
+        "CameraFleetOfflineShare",
+        "critical",
+        "infrastructure",
+        "availability",
+        "detector",
+    );
+    assert!(inhibited(&cfg, &collapse, &low));
+    assert!(inhibited(&cfg, &outage, &share));
+    assert!(
+        !inhibited(&cfg, &outage, &low),
+        "cameras offline must not hide failing inference"
+    );
+    assert!(
+        !inhibited(
+            &cfg,
+            &collapse,
+            &alert(
+                "SystemAvailabilityLow",
+                "critical",
+                "sre",
+                "availability",
+                "gateway"
+            )
+        ),
+        "another service's page stays"
+    );
+    assert!(
+        !inhibited(&cfg, &share, &outage),
+        "a critical never silences an emergency"
+    );
 }

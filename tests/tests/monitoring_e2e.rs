@@ -115,9 +115,15 @@ fn rule_files() -> Vec<(String, String)> {
 /// One check per recording rule: its name and static labels as a selector.
 fn recording_checks(files: &[(String, String)]) -> Vec<Check> {
     let mut checks = Vec::new();
+    // A day-old baseline's z-score and a "days until full" of a growing trend cannot have data
+    // in a run of minutes; the promtool suites prove those rules with synthetic history.
+    let needs_history = its_telemetry_monitoring::history_dependent_records();
     for (name, text) in files {
         let file = RuleFile::from_yaml(text).unwrap_or_else(|e| panic!("parse {name}: {e}"));
         for rule in file.recordings() {
+            if needs_history.contains(&rule.record) {
+                continue;
+            }
             let labels: Vec<String> = rule
                 .labels
                 .iter()

@@ -12,12 +12,15 @@ use its_telemetry_monitoring::{
 };
 use its_telemetry_tests::promtool;
 
-const RULE_FILES: [&str; 5] = [
+const RULE_FILES: [&str; 8] = [
     "rules.yaml",
     "slo-rules.yaml",
     "ml-pipeline-rules.yaml",
     "business-rules.yaml",
     "recording-rules.yaml",
+    "fleet-rules.yaml",
+    "anomaly-rules.yaml",
+    "capacity-rules.yaml",
 ];
 
 fn monitoring_dir() -> PathBuf {
@@ -111,6 +114,21 @@ fn promtool_unit_tests_business_rules() {
 }
 
 #[test]
+fn promtool_unit_tests_fleet_rules() {
+    unit_tests("fleet-rules.test.yaml");
+}
+
+#[test]
+fn promtool_unit_tests_anomaly_rules() {
+    unit_tests("anomaly-rules.test.yaml");
+}
+
+#[test]
+fn promtool_unit_tests_capacity_rules() {
+    unit_tests("capacity-rules.test.yaml");
+}
+
+#[test]
 fn every_test_file_is_run() {
     let names: Vec<String> = test_files()
         .iter()
@@ -119,7 +137,10 @@ fn every_test_file_is_run() {
     assert_eq!(
         names,
         [
+            "anomaly-rules.test.yaml",
             "business-rules.test.yaml",
+            "capacity-rules.test.yaml",
+            "fleet-rules.test.yaml",
             "ml-pipeline-rules.test.yaml",
             "rules.test.yaml",
             "slo-rules.test.yaml"
