@@ -28,7 +28,7 @@ use opentelemetry_sdk::trace::{
 };
 
 use crate::catalog::sdk;
-use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
+use crate::config::{OtlpCompression, OtlpProtocol, SamplerKind, TelemetryConfig};
 use crate::export_budget::{DropReason, ExportBudget};
 
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.
@@ -51,7 +51,7 @@ pub(crate) fn build_provider(
 ) -> Result<SdkTracerProvider, String> {
     let budget = Arc::new(ExportBudget::new("traces", MAX_QUEUED_SPANS));
     let exporter = ReportingExporter::new(
-        build_exporter(config.traces.protocol, endpoint)?,
+        build_exporter(config.traces.protocol, config.traces.compression, endpoint)?,
         Arc::clone(&budget),
     );
     let batch = BatchSpanProcessor::builder(exporter)
@@ -78,23 +78,42 @@ pub(crate) fn build_provider(
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 fn build_exporter(
     protocol: OtlpProtocol,
+    compression: OtlpCompression,
     endpoint: &str,
 ) -> Result<opentelemetry_otlp::SpanExporter, String> {
     use opentelemetry_otlp::WithExportConfig as _;
+    // Set explicitly either way, so the exporter never falls back to reading
+    // OTEL_EXPORTER_OTLP_*COMPRESSION itself: the configuration has already read them.
+    let compression = match compression {
+        OtlpCompression::Gzip => Some(opentelemetry_otlp::Compression::Gzip),
+        OtlpCompression::None => None,
+    };
     let built = match protocol {
         #[cfg(feature = "otlp-grpc")]
-        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
+        OtlpProtocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            let builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .with_timeout(EXPORT_TIMEOUT);
+            match compression {
+                Some(c) => builder.with_compression(c).build(),
+                None => builder.build(),
+            }
+        }
         #[cfg(feature = "otlp-http")]
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(http_traces_url(endpoint))
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
+        OtlpProtocol::HttpProtobuf => {
+            use opentelemetry_otlp::WithHttpConfig as _;
+            let builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(http_traces_url(endpoint))
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_timeout(EXPORT_TIMEOUT);
+            match compression {
+                Some(c) => builder.with_compression(c).build(),
+                None => builder.build(),
+            }
+        }
         #[allow(unreachable_patterns)] // only reachable when one protocol is compiled out
         other => return Err(compiled_out(other)),
     };
@@ -149,13 +168,17 @@ pub(crate) fn sampler(kind: SamplerKind, ratio: f64) -> Sampler {
     }
 }
 
-fn resource(config: &TelemetryConfig) -> Resource {
+/// The resource of every span: the OpenTelemetry SDK's own `telemetry.sdk.*` (the conventions
+/// reserve them for the SDK), `telemetry.distro.*` naming this crate (a distribution of it), the
+/// service and the configured attributes. Not `Resource::builder()`: its environment detectors
+/// would read `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` a second time, past the
+/// configuration's validation and precedence.
+pub(crate) fn resource(config: &TelemetryConfig) -> Resource {
     let mut attributes = vec![
         KeyValue::new("service.version", config.service_version.clone()),
         KeyValue::new("deployment.environment.name", config.environment.clone()),
-        KeyValue::new("telemetry.sdk.name", "its-telemetry"),
-        KeyValue::new("telemetry.sdk.language", "rust"),
-        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+        KeyValue::new("telemetry.distro.name", "its-telemetry"),
+        KeyValue::new("telemetry.distro.version", env!("CARGO_PKG_VERSION")),
     ];
     attributes.extend(
         config
@@ -164,6 +187,9 @@ fn resource(config: &TelemetryConfig) -> Resource {
             .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
     );
     Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)
         .build()
@@ -266,6 +292,28 @@ mod tests {
         assert_eq!(
             http_traces_url("http://c:4318/v1/traces"),
             "http://c:4318/v1/traces"
+        );
+    }
+
+    #[test]
+    fn resource_names_the_sdk_and_the_distribution() {
+        let resource = resource(&TelemetryConfig::default());
+        let get = |key: &'static str| resource.get(&opentelemetry::Key::from_static_str(key));
+        assert_eq!(
+            get("telemetry.sdk.name"),
+            Some(opentelemetry::Value::from("opentelemetry"))
+        );
+        assert_eq!(
+            get("telemetry.sdk.language"),
+            Some(opentelemetry::Value::from("rust"))
+        );
+        assert_eq!(
+            get("telemetry.distro.name"),
+            Some(opentelemetry::Value::from("its-telemetry"))
+        );
+        assert_eq!(
+            get("telemetry.distro.version"),
+            Some(opentelemetry::Value::from(env!("CARGO_PKG_VERSION")))
         );
     }
 
