@@ -11,7 +11,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
+pub use opentelemetry_proto::tonic::common::v1::KeyValue;
+pub use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
@@ -22,6 +23,8 @@ use crate::http_sink::HttpSink;
 pub struct ReceivedSpan {
     /// `service.name` of the resource the span was exported under.
     pub service_name: Option<String>,
+    /// Every attribute of that resource.
+    pub resource: Vec<KeyValue>,
     /// The span.
     pub span: Span,
 }
@@ -42,6 +45,23 @@ impl ReceivedSpan {
     /// The span status code (0 unset, 1 ok, 2 error).
     pub fn status_code(&self) -> i32 {
         self.span.status.as_ref().map_or(0, |s| s.code)
+    }
+
+    /// An attribute of the span as sent, with its OTLP type (`StringValue`, `IntValue`, …).
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.span
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+    }
+
+    /// An attribute of the span's resource as sent.
+    pub fn resource_value(&self, key: &str) -> Option<&Value> {
+        self.resource
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
     }
 
     /// A string attribute of the span.
@@ -76,6 +96,8 @@ pub enum OtlpReceiver {
         addr: SocketAddr,
         /// Export requests received.
         requests: Store,
+        /// The `grpc-encoding` of each export request (`None`: uncompressed).
+        encodings: Arc<Mutex<Vec<Option<String>>>>,
         /// Server task.
         task: tokio::task::JoinHandle<()>,
     },
@@ -120,6 +142,11 @@ impl OtlpReceiver {
             .iter()
             .flat_map(|r| r.resource_spans.iter())
             .flat_map(|rs| {
+                let resource = rs
+                    .resource
+                    .as_ref()
+                    .map(|r| r.attributes.clone())
+                    .unwrap_or_default();
                 let service_name = rs.resource.as_ref().and_then(|r| {
                     r.attributes
                         .iter()
@@ -134,10 +161,22 @@ impl OtlpReceiver {
                     .flat_map(|ss| ss.spans.iter())
                     .map(move |span| ReceivedSpan {
                         service_name: service_name.clone(),
+                        resource: resource.clone(),
                         span: span.clone(),
                     })
             })
             .collect()
+    }
+
+    /// The `grpc-encoding` of each export request received over gRPC, in order (`None`:
+    /// uncompressed); empty for the HTTP receiver.
+    pub fn grpc_encodings(&self) -> Vec<Option<String>> {
+        match self {
+            Self::Grpc { encodings, .. } => {
+                encodings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            }
+            Self::Http(_) => Vec::new(),
+        }
     }
 
     /// Waits until at least `n` spans arrived, or `timeout` passed; returns what arrived.
@@ -167,9 +206,11 @@ impl OtlpReceiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Store::default();
+        let encodings = Arc::<Mutex<Vec<Option<String>>>>::default();
         // The collector's OTLP exporter compresses with gzip by default.
-        let service = TraceServiceServer::new(GrpcService(requests.clone(), error))
-            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        let service =
+            TraceServiceServer::new(GrpcService(requests.clone(), error, encodings.clone()))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
@@ -180,6 +221,7 @@ impl OtlpReceiver {
         Ok(Self::Grpc {
             addr,
             requests,
+            encodings,
             task,
         })
     }
@@ -190,7 +232,7 @@ impl OtlpReceiver {
     }
 }
 
-struct GrpcService(Store, Option<tonic::Code>);
+struct GrpcService(Store, Option<tonic::Code>, Arc<Mutex<Vec<Option<String>>>>);
 
 #[tonic::async_trait]
 impl TraceService for GrpcService {
@@ -198,6 +240,15 @@ impl TraceService for GrpcService {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let encoding = request
+            .metadata()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self.2
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(encoding);
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
