@@ -53,7 +53,10 @@ fn server_span<'a>(spans: &'a [ReceivedSpan], path: &str) -> &'a ReceivedSpan {
         .unwrap_or_else(|| panic!("no server span for {path}: {:#?}", summary(spans)))
 }
 
-fn summary(spans: &[ReceivedSpan]) -> Vec<(String, Vec<(String, Option<Value>)>)> {
+/// A span's name and its attributes as sent.
+type Summary = (String, Vec<(String, Option<Value>)>);
+
+fn summary(spans: &[ReceivedSpan]) -> Vec<Summary> {
     spans
         .iter()
         .map(|s| {
