@@ -314,7 +314,7 @@ fn expand(plan: &Plan, mut item: ItemFn) -> TokenStream2 {
                 otel.name = __its_model.span_name(),
                 model = #model,
                 model.version = #version,
-                batch.size = __its_batch_size
+                batch.size = #private::span_count(__its_batch_size)
                 #(#arg_fields)*
                 #extra_fields
             )

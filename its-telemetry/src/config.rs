@@ -129,6 +129,41 @@ impl std::str::FromStr for OtlpProtocol {
     }
 }
 
+/// Compression of OTLP export requests (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpCompression {
+    /// Uncompressed (the OpenTelemetry default).
+    #[default]
+    None,
+    /// gzip: several times fewer bytes on the wire for a little CPU; every collector accepts it.
+    /// Part of the `otlp-grpc` and `otlp-http` features.
+    Gzip,
+}
+
+impl OtlpCompression {
+    /// The `OTEL_EXPORTER_OTLP_COMPRESSION` value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Gzip => "gzip",
+        }
+    }
+}
+
+impl std::str::FromStr for OtlpCompression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(Self::None),
+            "gzip" => Ok(Self::Gzip),
+            "zstd" => Err("zstd is not supported; use gzip or none".into()),
+            _ => Err("expected gzip or none".into()),
+        }
+    }
+}
+
 /// Head sampler for traces (`OTEL_TRACES_SAMPLER`).
 ///
 /// The production pattern for a fleet of camera services is either `parentbased_always_on`
@@ -294,6 +329,8 @@ pub struct TracesConfig {
     pub endpoint: Option<String>,
     /// gRPC or HTTP/protobuf.
     pub protocol: OtlpProtocol,
+    /// Compression of export requests: `none` (default) or `gzip`.
+    pub compression: OtlpCompression,
     /// Head sampler.
     pub sampler: SamplerKind,
     /// Ratio for the ratio samplers, between 0 and 1.
@@ -305,6 +342,7 @@ impl Default for TracesConfig {
         Self {
             endpoint: None,
             protocol: OtlpProtocol::Grpc,
+            compression: OtlpCompression::None,
             sampler: SamplerKind::ParentbasedAlwaysOn,
             sampler_ratio: 1.0,
         }
@@ -735,6 +773,12 @@ impl TelemetryConfigBuilder {
     /// Chooses gRPC or HTTP/protobuf for OTLP.
     pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.config.traces.protocol = protocol;
+        self
+    }
+
+    /// Compresses OTLP export requests (`gzip`) or not (`none`, the default).
+    pub fn otlp_compression(mut self, compression: OtlpCompression) -> Self {
+        self.config.traces.compression = compression;
         self
     }
 

@@ -35,6 +35,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "`grpc` (default) or `http/protobuf`",
     ),
     (
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        "`gzip` or `none` (default): compression of OTLP export requests",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "compression for traces only; wins over the above",
+    ),
+    (
         "OTEL_TRACES_SAMPLER",
         "`parentbased_always_on` (default), `parentbased_traceidratio`, `always_on`, `always_off`, `traceidratio`, `parentbased_always_off`",
     ),
@@ -118,6 +126,14 @@ pub(crate) fn apply(
     }
     if let Some(v) = get("OTEL_EXPORTER_OTLP_PROTOCOL") {
         config.traces.protocol = parse("OTEL_EXPORTER_OTLP_PROTOCOL", &v)?;
+    }
+    let compression = get("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")
+        .map(|v| ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", v))
+        .or_else(|| {
+            get("OTEL_EXPORTER_OTLP_COMPRESSION").map(|v| ("OTEL_EXPORTER_OTLP_COMPRESSION", v))
+        });
+    if let Some((var, v)) = compression {
+        config.traces.compression = parse(var, &v)?;
     }
     if let Some(v) = get("OTEL_TRACES_SAMPLER") {
         config.traces.sampler = parse("OTEL_TRACES_SAMPLER", &v)?;
@@ -430,6 +446,39 @@ mod tests {
             );
             assert!(message.contains(var), "{message}");
         }
+    }
+
+    #[test]
+    fn compression_is_read_and_the_traces_variable_wins() {
+        use crate::config::OtlpCompression;
+        let c = from(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP")]).expect("valid");
+        assert_eq!(c.traces.compression, OtlpCompression::Gzip);
+        let c = from(&[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"),
+        ])
+        .expect("valid");
+        assert_eq!(c.traces.compression, OtlpCompression::None);
+        for (var, value) in [
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gz"),
+        ] {
+            let err = from(&[(var, value)]).expect_err(value);
+            let message = err.to_string();
+            assert_eq!(
+                field_of(err),
+                (var.to_owned(), value.to_owned()),
+                "{message}"
+            );
+        }
+        // The traces variable is read first: a bad generic value it overrides is not consulted.
+        let err = from(&[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "lz4"),
+        ])
+        .expect_err("lz4");
+        assert_eq!(field_of(err).0, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION");
     }
 
     #[test]

@@ -55,15 +55,17 @@ pub(crate) fn compiled_out(protocol: OtlpProtocol) -> String {
     )
 }
 
-/// The resource every exported span and log record carries: `service.name`, version,
-/// environment, the SDK's name and the configured extra attributes.
+/// The resource of every span and log record: the OpenTelemetry SDK's own `telemetry.sdk.*`
+/// (the conventions reserve them for the SDK), `telemetry.distro.*` naming this crate (a
+/// distribution of it), the service and the configured attributes. Not `Resource::builder()`:
+/// its environment detectors would read `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` a second
+/// time, past the configuration's validation and precedence.
 pub(crate) fn resource(config: &TelemetryConfig) -> Resource {
     let mut attributes = vec![
         KeyValue::new("service.version", config.service_version.clone()),
         KeyValue::new("deployment.environment.name", config.environment.clone()),
-        KeyValue::new("telemetry.sdk.name", "its-telemetry"),
-        KeyValue::new("telemetry.sdk.language", "rust"),
-        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+        KeyValue::new("telemetry.distro.name", "its-telemetry"),
+        KeyValue::new("telemetry.distro.version", env!("CARGO_PKG_VERSION")),
     ];
     attributes.extend(
         config
@@ -72,6 +74,9 @@ pub(crate) fn resource(config: &TelemetryConfig) -> Resource {
             .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
     );
     Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)
         .build()

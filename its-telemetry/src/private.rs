@@ -27,6 +27,13 @@ pub fn batch_size(n: impl BatchSize) -> usize {
     n.into_batch_size()
 }
 
+/// A count as a span field: an `i64`, because tracing-opentelemetry exports `u64`/`usize`
+/// fields as strings (`batch.size = "5"`) and `i64` fields as OTLP integers.
+#[must_use]
+pub fn span_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// False when the current span is sampled out, so no child span need be built.
 #[must_use]
 pub fn should_trace() -> bool {

@@ -26,7 +26,7 @@ use opentelemetry_sdk::trace::{
     SpanExporter, SpanProcessor,
 };
 
-use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
+use crate::config::{OtlpCompression, OtlpProtocol, SamplerKind, TelemetryConfig};
 use crate::export_budget::ExportBudget;
 #[cfg(feature = "otlp-http")]
 use crate::otlp_export::http_signal_url;
@@ -51,7 +51,7 @@ pub(crate) fn build_provider(
 ) -> Result<SdkTracerProvider, String> {
     let budget = Arc::new(ExportBudget::new("traces", MAX_QUEUED_SPANS));
     let exporter = ReportingExporter::new(
-        build_exporter(config.traces.protocol, endpoint)?,
+        build_exporter(config.traces.protocol, config.traces.compression, endpoint)?,
         Arc::clone(&budget),
     );
     let batch = BatchSpanProcessor::builder(exporter)
@@ -78,23 +78,42 @@ pub(crate) fn build_provider(
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 fn build_exporter(
     protocol: OtlpProtocol,
+    compression: OtlpCompression,
     endpoint: &str,
 ) -> Result<opentelemetry_otlp::SpanExporter, String> {
     use opentelemetry_otlp::WithExportConfig as _;
+    // Set explicitly either way, so the exporter never falls back to reading
+    // OTEL_EXPORTER_OTLP_*COMPRESSION itself: the configuration has already read them.
+    let compression = match compression {
+        OtlpCompression::Gzip => Some(opentelemetry_otlp::Compression::Gzip),
+        OtlpCompression::None => None,
+    };
     let built = match protocol {
         #[cfg(feature = "otlp-grpc")]
-        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
+        OtlpProtocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            let builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .with_timeout(EXPORT_TIMEOUT);
+            match compression {
+                Some(c) => builder.with_compression(c).build(),
+                None => builder.build(),
+            }
+        }
         #[cfg(feature = "otlp-http")]
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(http_signal_url(endpoint, "traces"))
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
+        OtlpProtocol::HttpProtobuf => {
+            use opentelemetry_otlp::WithHttpConfig as _;
+            let builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(http_signal_url(endpoint, "traces"))
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_timeout(EXPORT_TIMEOUT);
+            match compression {
+                Some(c) => builder.with_compression(c).build(),
+                None => builder.build(),
+            }
+        }
         #[allow(unreachable_patterns)] // only reachable when one protocol is compiled out
         other => return Err(compiled_out(other)),
     };
@@ -205,6 +224,28 @@ impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_names_the_sdk_and_the_distribution() {
+        let resource = resource(&TelemetryConfig::default());
+        let get = |key: &'static str| resource.get(&opentelemetry::Key::from_static_str(key));
+        assert_eq!(
+            get("telemetry.sdk.name"),
+            Some(opentelemetry::Value::from("opentelemetry"))
+        );
+        assert_eq!(
+            get("telemetry.sdk.language"),
+            Some(opentelemetry::Value::from("rust"))
+        );
+        assert_eq!(
+            get("telemetry.distro.name"),
+            Some(opentelemetry::Value::from("its-telemetry"))
+        );
+        assert_eq!(
+            get("telemetry.distro.version"),
+            Some(opentelemetry::Value::from(env!("CARGO_PKG_VERSION")))
+        );
+    }
 
     #[test]
     fn ratio_samplers_are_parent_based() {

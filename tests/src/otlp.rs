@@ -18,8 +18,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+pub use opentelemetry_proto::tonic::common::v1::KeyValue;
+pub use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -32,6 +33,8 @@ use crate::http_sink::HttpSink;
 pub struct ReceivedSpan {
     /// `service.name` of the resource the span was exported under.
     pub service_name: Option<String>,
+    /// Every attribute of that resource.
+    pub resource: Vec<KeyValue>,
     /// The span.
     pub span: Span,
 }
@@ -52,6 +55,23 @@ impl ReceivedSpan {
     /// The span status code (0 unset, 1 ok, 2 error).
     pub fn status_code(&self) -> i32 {
         self.span.status.as_ref().map_or(0, |s| s.code)
+    }
+
+    /// An attribute of the span as sent, with its OTLP type (`StringValue`, `IntValue`, …).
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.span
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+    }
+
+    /// An attribute of the span's resource as sent.
+    pub fn resource_value(&self, key: &str) -> Option<&Value> {
+        self.resource
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
     }
 
     /// A string attribute of the span.
@@ -163,6 +183,8 @@ pub enum OtlpReceiver {
         requests: Store<ExportTraceServiceRequest>,
         /// Log export requests received.
         logs: Store<ExportLogsServiceRequest>,
+        /// The `grpc-encoding` of each export request (`None`: uncompressed).
+        encodings: Encodings,
         /// Server task.
         task: tokio::task::JoinHandle<()>,
     },
@@ -242,15 +264,32 @@ impl OtlpReceiver {
             .flat_map(|r| r.resource_spans.iter())
             .flat_map(|rs| {
                 let service_name = service_name(rs.resource.as_ref());
+                let resource = rs
+                    .resource
+                    .as_ref()
+                    .map(|r| r.attributes.clone())
+                    .unwrap_or_default();
                 rs.scope_spans
                     .iter()
                     .flat_map(|ss| ss.spans.iter())
                     .map(move |span| ReceivedSpan {
                         service_name: service_name.clone(),
+                        resource: resource.clone(),
                         span: span.clone(),
                     })
             })
             .collect()
+    }
+
+    /// The `grpc-encoding` of each export request received over gRPC, in order (`None`:
+    /// uncompressed); empty for the HTTP receiver.
+    pub fn grpc_encodings(&self) -> Vec<Option<String>> {
+        match self {
+            Self::Grpc { encodings, .. } => {
+                encodings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            }
+            Self::Http(_) => Vec::new(),
+        }
     }
 
     /// Waits until at least `n` spans arrived, or `timeout` passed; returns what arrived.
@@ -274,11 +313,14 @@ impl OtlpReceiver {
         let addr = listener.local_addr()?;
         let requests = Store::default();
         let logs = Store::default();
+        let encodings = Encodings::default();
         // The collector's OTLP exporter compresses with gzip by default.
-        let traces_service = TraceServiceServer::new(GrpcService(requests.clone(), error))
-            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
-        let logs_service = LogsServiceServer::new(GrpcService(logs.clone(), error))
-            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        let traces_service =
+            TraceServiceServer::new(GrpcService(requests.clone(), error, encodings.clone()))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        let logs_service =
+            LogsServiceServer::new(GrpcService(logs.clone(), error, encodings.clone()))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
@@ -291,6 +333,7 @@ impl OtlpReceiver {
             addr,
             requests,
             logs,
+            encodings,
             task,
         })
     }
@@ -317,8 +360,27 @@ fn decode_posts<T: Message + Default>(sink: &HttpSink, signal_path: &str) -> Vec
         .collect()
 }
 
-/// Keeps every export request of one signal, and answers with the error, if any.
-struct GrpcService<T>(Store<T>, Option<tonic::Code>);
+/// The `grpc-encoding` of each export request, in arrival order.
+type Encodings = Arc<Mutex<Vec<Option<String>>>>;
+
+/// Keeps every export request of one signal (and its encoding), and answers with the error,
+/// if any.
+struct GrpcService<T>(Store<T>, Option<tonic::Code>, Encodings);
+
+impl<T> GrpcService<T> {
+    fn keep<R>(&self, request: tonic::Request<R>) -> R {
+        let encoding = request
+            .metadata()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self.2
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(encoding);
+        request.into_inner()
+    }
+}
 
 #[tonic::async_trait]
 impl TraceService for GrpcService<ExportTraceServiceRequest> {
@@ -326,7 +388,8 @@ impl TraceService for GrpcService<ExportTraceServiceRequest> {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        store(&self.0, request.into_inner());
+        let request = self.keep(request);
+        store(&self.0, request);
         match self.1 {
             Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
             None => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
@@ -340,7 +403,8 @@ impl LogsService for GrpcService<ExportLogsServiceRequest> {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        store(&self.0, request.into_inner());
+        let request = self.keep(request);
+        store(&self.0, request);
         match self.1 {
             Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
             None => Ok(tonic::Response::new(ExportLogsServiceResponse::default())),

@@ -56,7 +56,8 @@ async fn one_trace_from_client_through_server() {
             get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "model server down") }),
         )
         .route("/metrics", get(|| async { "skipped" }))
-        .layer(ServerLayer::new());
+        // Header capture is opt-in; this test checks the recorded id.
+        .layer(ServerLayer::new().record_request_id(true));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

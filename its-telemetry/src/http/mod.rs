@@ -30,10 +30,12 @@ pub mod client;
 pub mod propagation;
 mod record;
 pub mod server;
+mod url;
 
 pub use client::ClientLayer;
 pub use propagation::inject_context;
 pub use server::ServerLayer;
+pub use url::{REDACTED, SENSITIVE_QUERY_PARAMETERS};
 
 use opentelemetry::global::{self, BoxedTracer};
 

@@ -99,6 +99,50 @@ pub(crate) fn response_outcome<B>(response: &Response<B>) -> Outcome {
     }
 }
 
+/// The kind of an `Outcome::Error`: the `error.type` of a request that got no response, from a
+/// small fixed set (it is a metric label too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// An error of no known kind (`_OTHER`), e.g. the server's inner service failed.
+    Other,
+    /// The peer refused the connection (nothing listens on the port).
+    ConnectionRefused,
+    /// The connection was reset or aborted by the peer.
+    ConnectionReset,
+    /// The connection closed before the response head arrived.
+    ConnectionClosed,
+    /// Connecting or waiting for the response timed out.
+    Timeout,
+    /// The connection could not be established for another reason (DNS, unreachable host).
+    Connect,
+}
+
+impl ErrorKind {
+    /// The `error.type` value.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Other => ERROR_OTHER,
+            Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionReset => "connection_reset",
+            Self::ConnectionClosed => "connection_closed",
+            Self::Timeout => "timeout",
+            Self::Connect => "connect_error",
+        }
+    }
+
+    /// The span status message when the error's own description is not known.
+    pub(crate) const fn description(self) -> &'static str {
+        match self {
+            Self::Other => "the service returned an error",
+            Self::ConnectionRefused => "the connection was refused",
+            Self::ConnectionReset => "the connection was reset",
+            Self::ConnectionClosed => "the connection closed before a response",
+            Self::Timeout => "the request timed out",
+            Self::Connect => "the connection could not be established",
+        }
+    }
+}
+
 /// Index into [`METHOD_LABELS`].
 pub(crate) fn method_index(method: &Method) -> usize {
     KNOWN_METHODS
@@ -114,8 +158,8 @@ pub(crate) enum Outcome {
     Status(StatusCode),
     /// A gRPC response with this HTTP status and a non-zero `grpc-status` code (0–16).
     Grpc(StatusCode, u8),
-    /// The inner service returned an error.
-    Error,
+    /// The inner service returned an error, of this kind.
+    Error(ErrorKind),
     /// The future was dropped first.
     Cancelled,
 }
@@ -126,7 +170,7 @@ impl Outcome {
         match self {
             Self::Status(s) => u32::from(s.as_u16()) << 5,
             Self::Grpc(s, code) => (u32::from(s.as_u16()) << 5) | u32::from(code),
-            Self::Error => 1,
+            Self::Error(kind) => 1 + ((kind as u32) << 2),
             Self::Cancelled => 2,
         }
     }
@@ -231,7 +275,7 @@ impl Entry {
                     String::new()
                 },
             ),
-            Outcome::Error => (String::new(), ERROR_OTHER.to_owned()),
+            Outcome::Error(kind) => (String::new(), kind.as_str().to_owned()),
             Outcome::Cancelled => (String::new(), ERROR_CANCELLED.to_owned()),
         };
         let keys = self.descriptor.labels;
@@ -390,6 +434,12 @@ impl Recording {
 
     /// Records `outcome`: histogram, span status and attributes, span end, active gauge.
     pub(crate) fn finish(&mut self, outcome: Outcome) {
+        self.finish_with_message(outcome, None);
+    }
+
+    /// [`finish`](Self::finish), with the span status message of an `Outcome::Error` (the
+    /// error's own description; a generic one when `None`).
+    pub(crate) fn finish_with_message(&mut self, outcome: Outcome, message: Option<String>) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
@@ -426,9 +476,11 @@ impl Recording {
                         span.set_status(Status::error(""));
                     }
                 }
-                Outcome::Error => {
-                    span.set_attribute(KeyValue::new("error.type", ERROR_OTHER));
-                    span.set_status(Status::error("the service returned an error"));
+                Outcome::Error(kind) => {
+                    span.set_attribute(KeyValue::new("error.type", kind.as_str()));
+                    span.set_status(Status::error(
+                        message.unwrap_or_else(|| kind.description().to_owned()),
+                    ));
                 }
                 Outcome::Cancelled => {
                     span.set_attribute(KeyValue::new("error.type", ERROR_CANCELLED));
@@ -477,10 +529,19 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Whether an incoming `x-request-id` is worth keeping: 1–128 visible ASCII characters.
+/// Longest incoming `x-request-id` kept.
+pub(crate) const MAX_REQUEST_ID: usize = 128;
+
+/// Whether an incoming `x-request-id` may be kept, echoed and recorded: 1–128 characters of
+/// `[A-Za-z0-9._:-]` (UUIDs, hex and ULID-style ids, `service:counter`). Anything else — an
+/// e-mail address, free text, a token with `/+=` — is replaced by a generated id, so a caller
+/// cannot make the service echo or export what it sent.
 pub(crate) fn valid_request_id(value: &HeaderValue) -> bool {
     let b = value.as_bytes();
-    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| (0x21..=0x7e).contains(c))
+    !b.is_empty()
+        && b.len() <= MAX_REQUEST_ID
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
 }
 
 #[cfg(test)]
@@ -506,6 +567,17 @@ mod tests {
         assert!(ids.iter().all(|id| id.len() == 32 && valid_request_id(id)));
         assert!(!valid_request_id(&HeaderValue::from_static("")));
         assert!(!valid_request_id(&HeaderValue::from_static("a b")));
+        assert!(!valid_request_id(&HeaderValue::from_static(
+            "jane.doe@example.com"
+        )));
+        assert!(!valid_request_id(&HeaderValue::from_static("tok/en+=")));
+        assert!(valid_request_id(&HeaderValue::from_static(
+            "3f2c1d9e-8a7b-4c6d-9e0f-123456789abc"
+        )));
+        assert!(valid_request_id(&HeaderValue::from_static("gw-1:req_42.7")));
+        assert!(valid_request_id(
+            &HeaderValue::from_str(&"a".repeat(128)).expect("ascii")
+        ));
         let long = "a".repeat(129);
         assert!(!valid_request_id(
             &HeaderValue::from_str(&long).expect("ascii")

@@ -154,7 +154,8 @@ impl BatchGuard {
                     otel.name = &*handles.span_name,
                     model = &*handles.model,
                     model.version = &*handles.version,
-                    batch.size = batch_size,
+                    // An i64: the tracing bridge exports usize fields as strings.
+                    batch.size = crate::__private::span_count(batch_size),
                 )
             }
         });

@@ -5,6 +5,7 @@ use std::task::{Context, Poll, ready};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use super::error::classify;
 use crate::http::record::{Outcome, Recording, response_outcome};
 
 pin_project! {
@@ -38,6 +39,7 @@ impl<F> ResponseFuture<F> {
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    E: std::fmt::Display + 'static,
 {
     type Output = F::Output;
 
@@ -47,7 +49,10 @@ where
         if let Some(mut recording) = this.recording.take() {
             match &result {
                 Ok(response) => recording.finish(response_outcome(response)),
-                Err(_) => recording.finish(Outcome::Error),
+                Err(error) => {
+                    let (kind, message) = classify(error);
+                    recording.finish_with_message(Outcome::Error(kind), Some(message));
+                }
             }
         }
         Poll::Ready(result)

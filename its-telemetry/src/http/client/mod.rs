@@ -4,8 +4,13 @@
 //! The span is named after the method (the conventions' `{METHOD}` when no URL template is
 //! known), is a child of the current context (a handler's server span, an entered `tracing`
 //! span), and carries `http.request.method`, `server.address`, `server.port`, `url.full`
-//! (without the query, which may hold credentials), `network.protocol.version`,
-//! `http.response.status_code` and `error.type`. Responses from 400 up are errors, as the
+//! (credentials replaced by `REDACTED:REDACTED@` and the values of sensitive query parameters
+//! by `REDACTED`, as the conventions say), `network.protocol.version`,
+//! `http.response.status_code` and `error.type`. A call that gets no response has an
+//! `error.type` of its own — `connection_refused`, `connection_reset`, `connection_closed`,
+//! `timeout`, `connect_error`, else `_OTHER` — and the error's description (its `source()`
+//! chain, bounded) as the span status message; the kinds are read through `Box<dyn Error>`,
+//! `std::io::Error`, hyper's and hyper-util's client errors. Responses from 400 up are errors, as the
 //! conventions say for clients, and so is any non-zero `grpc-status` in the response head
 //! (`error.type` is the code's name, e.g. `UNAVAILABLE`). The histogram's `server_address` label
 //! is bounded by the cardinality guard; it comes from the request URI, so give a tonic client
@@ -26,6 +31,7 @@
 //! # fn tower_service_fn<F>(f: F) -> F { f }
 //! ```
 
+mod error;
 mod future;
 mod layer;
 mod service;

@@ -10,8 +10,8 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::ClientState;
-use crate::http::propagation;
 use crate::http::record::{METHOD_LABELS, METHOD_SPAN_NAMES, Recording, method_index};
+use crate::http::{propagation, url};
 
 /// The service [`ClientLayer`](super::ClientLayer) wraps around a client.
 #[derive(Debug, Clone)]
@@ -34,6 +34,7 @@ impl<S> ClientService<S> {
 impl<S, B, RB> Service<Request<B>> for ClientService<S>
 where
     S: Service<Request<B>, Response = http::Response<RB>>,
+    S::Error: std::fmt::Display + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -46,7 +47,7 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let start = Instant::now();
         let method = method_index(req.method());
-        let host = req.uri().host();
+        let host = req.uri().host().map(strip_brackets);
         let (entry, _) = self.state.cache.entry(method, host);
         let parent = Context::current();
         let mut span = self.state.tracer().build_with_context(
@@ -90,22 +91,29 @@ fn request_attributes<B>(req: &Request<B>, method: usize) -> Vec<KeyValue> {
         ));
     }
     if let Some(host) = uri.host() {
-        attributes.push(KeyValue::new("server.address", host.to_owned()));
+        attributes.push(KeyValue::new(
+            "server.address",
+            strip_brackets(host).to_owned(),
+        ));
     }
     let scheme = uri.scheme_str().unwrap_or("http");
     let port = uri
         .port_u16()
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
     attributes.push(KeyValue::new("server.port", i64::from(port)));
-    if let Some(authority) = uri.authority() {
-        attributes.push(KeyValue::new(
-            "url.full",
-            format!("{scheme}://{authority}{}", uri.path()),
-        ));
+    if let Some(full) = url::full_url(uri) {
+        attributes.push(KeyValue::new("url.full", full));
     }
     attributes.push(KeyValue::new(
         "network.protocol.version",
         crate::http::protocol_version(req.version()),
     ));
     attributes
+}
+
+/// `server.address` of an IPv6 literal is the address, without the URI's brackets.
+fn strip_brackets(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }

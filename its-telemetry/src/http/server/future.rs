@@ -6,7 +6,7 @@ use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 use super::layer::X_REQUEST_ID;
-use crate::http::record::{Outcome, Recording, response_outcome};
+use crate::http::record::{ErrorKind, Outcome, Recording, response_outcome};
 
 pin_project! {
     /// The response future of [`ServerService`](super::ServerService): attaches the request's
@@ -63,7 +63,7 @@ where
                     recording.finish(response_outcome(response));
                     response.headers_mut().insert(X_REQUEST_ID, request_id);
                 }
-                Err(_) => recording.finish(Outcome::Error),
+                Err(_) => recording.finish(Outcome::Error(ErrorKind::Other)),
             }
         }
         Poll::Ready(result)

@@ -33,6 +33,7 @@ pub struct ServerLayer<R = DefaultRoute, A = (), K = SkipPaths> {
     route: R,
     extra: A,
     skip: K,
+    record_request_id: bool,
     state: Arc<ServerState>,
 }
 
@@ -76,6 +77,7 @@ pub(crate) struct Shared<R, A, K> {
     pub(crate) route: R,
     pub(crate) extra: A,
     pub(crate) skip: K,
+    pub(crate) record_request_id: bool,
     pub(crate) state: Arc<ServerState>,
 }
 
@@ -96,6 +98,7 @@ impl ServerLayer {
             route: DefaultRoute,
             extra: (),
             skip: SkipPaths::default(),
+            record_request_id: false,
             state: Arc::new(ServerState::new()),
         }
     }
@@ -109,6 +112,7 @@ impl<R, A, K> ServerLayer<R, A, K> {
             route,
             extra: self.extra,
             skip: self.skip,
+            record_request_id: self.record_request_id,
             state: self.state,
         }
     }
@@ -120,6 +124,7 @@ impl<R, A, K> ServerLayer<R, A, K> {
             route: self.route,
             extra,
             skip: self.skip,
+            record_request_id: self.record_request_id,
             state: self.state,
         }
     }
@@ -132,8 +137,29 @@ impl<R, A, K> ServerLayer<R, A, K> {
             route: self.route,
             extra: self.extra,
             skip,
+            record_request_id: self.record_request_id,
             state: self.state,
         }
+    }
+}
+
+impl<R, A, K> ServerLayer<R, A, K> {
+    /// Records the request's `x-request-id` on the span as
+    /// `http.request.header.x-request-id` (off by default: the conventions make header capture
+    /// opt-in). Only ids that pass validation are recorded — 1–128 characters of
+    /// `[A-Za-z0-9._:-]` — any other id is replaced by a generated one before it is echoed or
+    /// recorded.
+    ///
+    /// ```
+    /// use its_telemetry::http::ServerLayer;
+    ///
+    /// let layer = ServerLayer::new().record_request_id(true);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn record_request_id(mut self, record: bool) -> Self {
+        self.record_request_id = record;
+        self
     }
 }
 
@@ -147,6 +173,7 @@ impl<S, R: Clone, A: Clone, K: Clone> Layer<S> for ServerLayer<R, A, K> {
                 route: self.route.clone(),
                 extra: self.extra.clone(),
                 skip: self.skip.clone(),
+                record_request_id: self.record_request_id,
                 state: self.state.clone(),
             }),
         )

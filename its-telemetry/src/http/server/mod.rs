@@ -7,8 +7,13 @@
 //!   when valid — otherwise a new trace starts. It is the current OpenTelemetry context while
 //!   the handler runs, so `tracing` spans, log lines and outgoing calls join it;
 //! * attributes `http.request.method` (`_OTHER` plus `http.request.method_original` for unknown
-//!   methods), `http.route`, `url.path`, `url.scheme`, `network.protocol.version`,
-//!   `server.address`, `user_agent.original`, `http.response.status_code`, `error.type`,
+//!   methods), `http.route`, `url.path`, `url.query` (the values of sensitive parameters —
+//!   [`SENSITIVE_QUERY_PARAMETERS`](crate::http::SENSITIVE_QUERY_PARAMETERS) — replaced by
+//!   `REDACTED`), `url.scheme`, `network.protocol.version`, `server.address` and `server.port`
+//!   (from the request target's authority or the `Host` header, IPv6 literals without their
+//!   brackets, the scheme's default port when none is given; neither when the header is
+//!   malformed), `user_agent.original`, `http.response.status_code` (an integer), `error.type`,
+//!   and, only when [`ServerLayer::record_request_id`] opts in,
 //!   `http.request.header.x-request-id` — set only on sampled spans, so unsampled requests pay
 //!   for none of them;
 //! * error status for 5xx responses and service errors; 4xx leaves the status unset;
@@ -18,8 +23,10 @@
 //!   (the status code for 5xx, `_OTHER` for a service error, `cancelled` when the request
 //!   future was dropped before it finished, the gRPC code name such as `UNAVAILABLE` for a gRPC
 //!   call that failed on the server's side — see below);
-//! * an `x-request-id`: the caller's when it is 1–128 visible ASCII characters, otherwise a
-//!   generated one, put on the request for the handler and echoed on the response.
+//! * an `x-request-id`: the caller's when it is 1–128 characters of `[A-Za-z0-9._:-]` (UUIDs,
+//!   hex ids), otherwise a generated one (32 hex characters) — so an e-mail address or a token
+//!   sent as an id is never echoed nor recorded — put on the request for the handler and echoed
+//!   on the response.
 //!
 //! gRPC (tonic): use [`GrpcRoute`] so `http.route` is the method's path
 //! (`/package.Service/Method`). A failed gRPC call answers HTTP 200 with its `grpc-status` in the

@@ -11,11 +11,11 @@ use tower_service::Service;
 use super::future::ResponseFuture;
 use super::hooks::{ExtraAttributes, RouteExtractor, SkipRequest};
 use super::layer::{Shared, X_REQUEST_ID};
-use crate::http::propagation;
 use crate::http::record::{
     METHOD_LABELS, OTHER_METHOD, Recording, generate_request_id, method_index, span_name,
     valid_request_id,
 };
+use crate::http::{propagation, url};
 
 /// The service [`ServerLayer`](super::ServerLayer) wraps around an inner service.
 #[derive(Debug)]
@@ -97,11 +97,14 @@ where
             }
         };
         if recording {
-            let id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
-            attributes.push(KeyValue::new(
-                "http.request.header.x-request-id",
-                opentelemetry::Value::Array(vec![opentelemetry::StringValue::from(id)].into()),
-            ));
+            if shared.record_request_id {
+                // Validated above: only `[A-Za-z0-9._:-]`, so the bytes are UTF-8.
+                let id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
+                attributes.push(KeyValue::new(
+                    "http.request.header.x-request-id",
+                    opentelemetry::Value::Array(vec![opentelemetry::StringValue::from(id)].into()),
+                ));
+            }
             cx.span().set_attributes(attributes);
         }
 
@@ -129,25 +132,33 @@ fn request_attributes<B>(req: &Request<B>, method: usize, route: Option<&str>) -
     }
     attributes.push(KeyValue::new("url.path", req.uri().path().to_owned()));
     if let Some(query) = req.uri().query() {
-        attributes.push(KeyValue::new("url.query", query.to_owned()));
+        attributes.push(KeyValue::new(
+            "url.query",
+            url::redact_query(query).into_owned(),
+        ));
     }
-    let scheme = req.uri().scheme_str().unwrap_or("http");
+    let https = req.uri().scheme_str() == Some("https");
     attributes.push(KeyValue::new(
         "url.scheme",
-        if scheme == "https" { "https" } else { "http" },
+        if https { "https" } else { "http" },
     ));
     attributes.push(KeyValue::new(
         "network.protocol.version",
         crate::http::protocol_version(req.version()),
     ));
-    let host = req.uri().host().or_else(|| {
-        req.headers()
+    // The request target's authority (absolute form, HTTP/2 `:authority`), else `Host`; a
+    // malformed one records neither attribute.
+    let authority = match req.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => req
+            .headers()
             .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
-    });
-    if let Some(host) = host {
+            .and_then(|h| h.to_str().ok()),
+    };
+    if let Some((host, port)) = authority.and_then(url::parse_host) {
         attributes.push(KeyValue::new("server.address", host.to_owned()));
+        let port = port.unwrap_or(if https { 443 } else { 80 });
+        attributes.push(KeyValue::new("server.port", i64::from(port)));
     }
     if let Some(agent) = req
         .headers()
