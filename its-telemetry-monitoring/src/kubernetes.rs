@@ -267,7 +267,7 @@ pub fn files(rule_files: &[(&str, RuleFile)], dashboards: &[Dashboard]) -> Vec<G
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{default_slos, dashboards, rule_files};
+    use crate::{dashboards, default_slos, rule_files};
 
     fn docs(text: &str) -> Vec<serde_norway::Value> {
         text.split("\n---\n")
@@ -324,10 +324,7 @@ mod tests {
         assert_eq!(endpoints.len(), SCRAPE_JOBS.len());
         for (job, e) in SCRAPE_JOBS.iter().zip(endpoints) {
             assert_eq!(e["port"].as_str(), Some(METRICS_PORT));
-            assert_eq!(
-                e["relabelings"][0]["replacement"].as_str(),
-                Some(job.name)
-            );
+            assert_eq!(e["relabelings"][0]["replacement"].as_str(), Some(job.name));
         }
     }
 }

@@ -118,13 +118,16 @@ fn prometheus_rules_hold_the_rule_files_and_pass_promtool() {
         assert_operator_labels(doc);
         let spec: RuleFile =
             serde_norway::from_value(doc["spec"].clone()).expect("spec is a rule file");
-        let plain =
-            RuleFile::from_yaml(&read(&root().join("monitoring/prometheus").join(file)))
-                .expect("rule file");
+        let plain = RuleFile::from_yaml(&read(&root().join("monitoring/prometheus").join(file)))
+            .expect("rule file");
         assert_eq!(spec, plain, "{file}: groups differ from prometheus/{file}");
         // What the operator hands Prometheus: spec.groups as a rule file.
         let text = serde_norway::to_string(&doc["spec"]).expect("serialize");
-        assert!(text.len() < CONFIG_MAP_LIMIT, "{file}: {} bytes", text.len());
+        assert!(
+            text.len() < CONFIG_MAP_LIMIT,
+            "{file}: {} bytes",
+            text.len()
+        );
         let extracted = dir.join(file);
         std::fs::write(&extracted, &text).expect("write extracted rules");
         promtool::check_rules(&extracted).assert_success(&format!("check rules {file} (k8s)"));
@@ -154,7 +157,10 @@ fn dashboard_config_maps_hold_every_dashboard_under_the_limit() {
         for (file, json) in data {
             serde_json::from_str::<serde_json::Value>(&json).expect("dashboard JSON");
             let on_disk = read(&root().join("monitoring/grafana/dashboards").join(&file));
-            assert!(json == on_disk, "{file} differs from grafana/dashboards/{file}");
+            assert!(
+                json == on_disk,
+                "{file} differs from grafana/dashboards/{file}"
+            );
             assert!(seen.insert(file.clone()), "{file} twice");
         }
     }
@@ -170,7 +176,10 @@ fn service_monitor_scrapes_the_example_service_by_label_and_port_name() {
     let monitors = generated("servicemonitor.yaml");
     assert_eq!(monitors.len(), 1);
     let monitor = &monitors[0];
-    assert_eq!(monitor["apiVersion"].as_str(), Some("monitoring.coreos.com/v1"));
+    assert_eq!(
+        monitor["apiVersion"].as_str(),
+        Some("monitoring.coreos.com/v1")
+    );
     assert_eq!(monitor["kind"].as_str(), Some("ServiceMonitor"));
     assert_operator_labels(monitor);
     let selector = str_map(&monitor["spec"]["selector"]["matchLabels"]);
@@ -251,7 +260,11 @@ fn service_selects_the_deployment_and_targets_named_container_ports() {
     );
     for port in seq(&service["spec"]["ports"]) {
         let target = port["targetPort"].as_str().expect("targetPort by name");
-        assert_eq!(port["name"].as_str(), Some(target), "Service port named as its target");
+        assert_eq!(
+            port["name"].as_str(),
+            Some(target),
+            "Service port named as its target"
+        );
         assert!(container_ports.contains_key(target), "{target}");
     }
 
@@ -280,7 +293,10 @@ fn service_selects_the_deployment_and_targets_named_container_ports() {
     for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
         let get = &container[probe]["httpGet"];
         assert_eq!(get["path"].as_str(), Some(path), "{probe}");
-        assert!(api.contains(&format!(".route(\"{path}\"")), "{path} not served");
+        assert!(
+            api.contains(&format!(".route(\"{path}\"")),
+            "{path} not served"
+        );
         let port = get["port"].as_str().expect("probe port by name");
         assert!(container_ports.contains_key(port), "{probe}: {port}");
     }
@@ -328,9 +344,7 @@ fn kustomization_resources_exist() {
     }
     let deploy = kustomization_resources("deploy/kubernetes");
     assert!(
-        deploy
-            .iter()
-            .any(|r| r.ends_with("monitoring/kubernetes")),
+        deploy.iter().any(|r| r.ends_with("monitoring/kubernetes")),
         "deploy/kubernetes includes the generated resources"
     );
 }
