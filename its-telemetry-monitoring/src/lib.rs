@@ -284,6 +284,15 @@ mod tests {
     }
 
     #[test]
+    fn rule_files_are_the_configured_rule_files() {
+        let names: Vec<&str> = rule_files(&default_slos())
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(names, prometheus::RULE_FILES);
+    }
+
+    #[test]
     fn burn_rate_alerts_one_per_window_pair() {
         let file = slo_rules(&default_slos());
         for s in default_slos() {
