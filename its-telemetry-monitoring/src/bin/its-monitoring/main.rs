@@ -34,8 +34,8 @@ enum Command {
     /// Write every generated file under the monitoring directory, or with --check tell whether
     /// it is current.
     Generate {
-        /// The monitoring directory (e.g. `monitoring/`); files go under `prometheus/` and
-        /// `grafana/dashboards/` in it.
+        /// The monitoring directory (e.g. `monitoring/`); files go under `prometheus/`,
+        /// `grafana/dashboards/` and `kubernetes/` in it.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// SLO declarations (YAML or TOML, by extension) instead of the built-in defaults.
