@@ -11,7 +11,9 @@
 //! ```
 
 use super::rules::{RecordingRule, RuleGroup};
-use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference};
+use super::slo::DEFAULT_TIERS;
+use super::thresholds as t;
+use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference, sdk, sla};
 
 const BY_SERVICE: &str = "environment, service";
 
@@ -102,6 +104,76 @@ pub fn rules() -> Vec<RecordingRule> {
     ]
 }
 
+/// Per SLO: 1 while the SLO holds over 5 minutes, falling linearly to 0 as the error ratio
+/// reaches the fast-burn paging rate (the first of [`DEFAULT_TIERS`], 14.4× the budget).
+pub const HEALTH_SLO: &str = "slo:its_health:ratio_rate5m";
+/// Share of the cameras connected (`its_camera_connected`).
+pub const HEALTH_CAMERAS: &str = "service:its_health_cameras:ratio";
+/// Share of the GPUs healthy: below the temperature alert's threshold and not held back by a
+/// fault throttle reason ([`t::GPU_FAULT_THROTTLE_REASONS`]).
+pub const HEALTH_GPUS: &str = "service:its_health_gpus:ratio";
+/// The system health score, 0–100.
+pub const HEALTH_SCORE: &str = "service:its_health_score:percent";
+
+/// The system health score and its components, per `environment, service`:
+///
+/// `score = 100 × (w_slo × worst SLO + w_cameras × cameras connected + w_gpus × GPUs healthy)`
+///
+/// with the weights of [`t::HEALTH_WEIGHT_SLO`] and its neighbours. The SLO component is the
+/// worst SLO's ([`HEALTH_SLO`]): 1 while its 5-minute error ratio is within the budget
+/// (`1 - objective`, from `its_sla_objective`, the same objective the burn-rate alerts use),
+/// 0 once it burns at the paging rate, linear in between. A component without data (a
+/// service with no cameras, no GPU, no SLO traffic yet) counts as healthy (1) rather than
+/// zeroing the score: `or on (environment, service)` the service's `its_build_info`, which
+/// is 1 for every running service.
+#[must_use]
+pub fn health_rules() -> Vec<RecordingRule> {
+    let page = DEFAULT_TIERS[0].factor;
+    let by_slo = "environment, service, slo";
+    let budget = format!("(1 - max by ({by_slo}) ({}))", sla::OBJECTIVE.name);
+    let events = sla::EVENTS.name;
+    let error_ratio = format!(
+        "(1 - sum by ({by_slo}) (rate({events}{{result=\"good\"}}[5m])) / sum by ({by_slo}) (rate({events}[5m])))"
+    );
+    let reasons = t::GPU_FAULT_THROTTLE_REASONS.map(|r| r.as_str()).join("|");
+    let healthy = format!("max by ({BY_SERVICE}) ({})", sdk::BUILD_INFO.name);
+    let or_healthy = |record: &str| format!("({record} or on ({BY_SERVICE}) {healthy})");
+    vec![
+        RecordingRule::new(
+            HEALTH_SLO,
+            format!(
+                "clamp(\n  ({page} * {budget} - {error_ratio})\n  / ({f} * {budget}),\n  0, 1\n)",
+                f = page - 1.0
+            ),
+        ),
+        RecordingRule::new(
+            HEALTH_CAMERAS,
+            format!("avg by ({BY_SERVICE}) ({})", camera::CONNECTED.name),
+        ),
+        RecordingRule::new(
+            HEALTH_GPUS,
+            format!(
+                "avg by ({BY_SERVICE}) (\n  (max by ({BY_SERVICE}, uuid) ({temp}) < bool {hot})\n  * on ({BY_SERVICE}, uuid)\n  (max by ({BY_SERVICE}, uuid) ({thr}{{reason=~\"{reasons}\"}}) == bool 0)\n)",
+                temp = gpu::TEMPERATURE.name,
+                hot = t::GPU_TEMPERATURE_CELSIUS,
+                thr = gpu::THROTTLED.name,
+            ),
+        ),
+        RecordingRule::new(
+            HEALTH_SCORE,
+            format!(
+                "100 * (\n  {ws} * {slo}\n  + {wc} * {cams}\n  + {wg} * {gpus}\n)",
+                ws = t::HEALTH_WEIGHT_SLO,
+                wc = t::HEALTH_WEIGHT_CAMERAS,
+                wg = t::HEALTH_WEIGHT_GPUS,
+                slo = or_healthy(&format!("min by ({BY_SERVICE}) ({HEALTH_SLO})")),
+                cams = or_healthy(HEALTH_CAMERAS),
+                gpus = or_healthy(HEALTH_GPUS),
+            ),
+        ),
+    ]
+}
+
 /// The rules as one group.
 #[must_use]
 pub fn groups() -> Vec<RuleGroup> {
@@ -109,5 +181,8 @@ pub fn groups() -> Vec<RuleGroup> {
         rules()
             .into_iter()
             .fold(RuleGroup::new("its-dashboards"), RuleGroup::record),
+        health_rules()
+            .into_iter()
+            .fold(RuleGroup::new("its-health"), RuleGroup::record),
     ]
 }
