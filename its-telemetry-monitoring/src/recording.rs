@@ -13,6 +13,7 @@
 use super::rules::{RecordingRule, RuleGroup};
 use super::slo::DEFAULT_TIERS;
 use super::thresholds as t;
+use super::unit_test::{ExpectedSample, ExprTestCase, InputSeries, TestGroup};
 use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference, sdk, sla};
 
 const BY_SERVICE: &str = "environment, service";
@@ -184,5 +185,110 @@ pub fn groups() -> Vec<RuleGroup> {
         health_rules()
             .into_iter()
             .fold(RuleGroup::new("its-health"), RuleGroup::record),
+    ]
+}
+
+/// promtool cases for the health score: everything healthy is 100; a half-offline fleet, a hot
+/// GPU and an SLO burning at half the paging rate each take their weighted share off; a
+/// service without cameras or GPUs is not punished for it.
+#[must_use]
+pub fn health_test_groups() -> Vec<TestGroup> {
+    let page = DEFAULT_TIERS[0].factor;
+    let objective = 0.999;
+    // Errors per minute out of 1000 events: within budget, and half way to the paging rate.
+    let half_way = (1.0 + (page - 1.0) / 2.0) * (1.0 - objective) * 1000.0;
+    let slo = |errors_per_minute: f64| {
+        vec![
+            InputSeries::new(
+                sla::OBJECTIVE.name,
+                &[("slo", "availability")],
+                format!("{objective}x20"),
+            ),
+            InputSeries::new(
+                sla::EVENTS.name,
+                &[("slo", "availability"), ("result", "good")],
+                format!("0+{}x20", 1000.0 - errors_per_minute),
+            ),
+            InputSeries::new(
+                sla::EVENTS.name,
+                &[("slo", "availability"), ("result", "bad")],
+                format!("0+{errors_per_minute}x20"),
+            ),
+            InputSeries::new(
+                sdk::BUILD_INFO.name,
+                &[("version", "1"), ("git_sha", "abc"), ("sdk_version", "1")],
+                "1x20",
+            ),
+        ]
+    };
+    let cameras = |up: usize, down: usize| {
+        (0..up + down).map(move |i| {
+            let id = format!("cam-{i}");
+            let v = if i < up { "1x20" } else { "0x20" };
+            InputSeries::new(camera::CONNECTED.name, &[("camera_id", &id)], v)
+        })
+    };
+    let gpu_series = |uuid: &str, celsius: f64| {
+        let device = [("gpu", "0"), ("uuid", uuid), ("name", "L4")];
+        let mut series = vec![InputSeries::new(
+            gpu::TEMPERATURE.name,
+            &device,
+            format!("{celsius}x20"),
+        )];
+        series.extend(t::GPU_FAULT_THROTTLE_REASONS.iter().map(|r| {
+            let mut labels = device.to_vec();
+            labels.push(("reason", r.as_str()));
+            InputSeries::new(gpu::THROTTLED.name, &labels, "0x20")
+        }));
+        series
+    };
+    // Rounded to whole points: promtool 2.42 compares floats exactly.
+    let score = |value: f64| ExprTestCase {
+        expr: format!("round({HEALTH_SCORE})"),
+        eval_time: "10m".to_owned(),
+        exp_samples: vec![ExpectedSample {
+            labels: r#"{environment="test", service="detector"}"#.to_owned(),
+            value: value.round(),
+        }],
+    };
+    let group = |name: &str, input_series: Vec<InputSeries>, value: f64| TestGroup {
+        name: format!("health score: {name}"),
+        interval: "1m".to_owned(),
+        input_series,
+        alert_rule_tests: Vec::new(),
+        promql_expr_tests: vec![score(value)],
+    };
+    let cool = t::GPU_TEMPERATURE_CELSIUS - 20.0;
+    let hot = t::GPU_TEMPERATURE_CELSIUS + 5.0;
+    let all = |errors: f64, up: usize, down: usize, temps: &[f64]| {
+        let mut s = slo(errors);
+        s.extend(cameras(up, down));
+        for (i, c) in temps.iter().enumerate() {
+            s.extend(gpu_series(&format!("GPU-{i}"), *c));
+        }
+        s
+    };
+    let (ws, wc, wg) = (
+        t::HEALTH_WEIGHT_SLO,
+        t::HEALTH_WEIGHT_CAMERAS,
+        t::HEALTH_WEIGHT_GPUS,
+    );
+    vec![
+        group("all healthy", all(0.5, 4, 0, &[cool, cool]), 100.0),
+        group(
+            "half the cameras offline, one GPU of two hot",
+            all(0.5, 2, 2, &[cool, hot]),
+            100.0 * (ws + wc * 0.5 + wg * 0.5),
+        ),
+        group(
+            "the SLO burns at half the paging rate",
+            all(half_way, 4, 0, &[cool]),
+            100.0 * (ws * 0.5 + wc + wg),
+        ),
+        group(
+            "no cameras, no GPU: not counted against it",
+            slo(0.0),
+            100.0,
+        ),
     ]
 }
