@@ -175,6 +175,10 @@ pub fn generate(slos: &[Slo]) -> Vec<GeneratedFile> {
             ),
         ),
         file(
+            "tests/recording-rules.test.yaml",
+            test_text(&["recording-rules.yaml"], recording::health_test_groups()),
+        ),
+        file(
             "tests/capacity-rules.test.yaml",
             test_text(&["capacity-rules.yaml"], check_groups(&capacity::checks())),
         ),

@@ -11,7 +11,10 @@
 //! ```
 
 use super::rules::{RecordingRule, RuleGroup};
-use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference};
+use super::slo::DEFAULT_TIERS;
+use super::thresholds as t;
+use super::unit_test::{ExpectedSample, ExprTestCase, InputSeries, TestGroup};
+use its_telemetry::catalog::{MetricDescriptor, business, camera, gpu, http, inference, sdk, sla};
 
 const BY_SERVICE: &str = "environment, service";
 
@@ -102,6 +105,76 @@ pub fn rules() -> Vec<RecordingRule> {
     ]
 }
 
+/// Per SLO: 1 while the SLO holds over 5 minutes, falling linearly to 0 as the error ratio
+/// reaches the fast-burn paging rate (the first of [`DEFAULT_TIERS`], 14.4× the budget).
+pub const HEALTH_SLO: &str = "slo:its_health:ratio_rate5m";
+/// Share of the cameras connected (`its_camera_connected`).
+pub const HEALTH_CAMERAS: &str = "service:its_health_cameras:ratio";
+/// Share of the GPUs healthy: below the temperature alert's threshold and not held back by a
+/// fault throttle reason ([`t::GPU_FAULT_THROTTLE_REASONS`]).
+pub const HEALTH_GPUS: &str = "service:its_health_gpus:ratio";
+/// The system health score, 0–100.
+pub const HEALTH_SCORE: &str = "service:its_health_score:percent";
+
+/// The system health score and its components, per `environment, service`:
+///
+/// `score = 100 × (w_slo × worst SLO + w_cameras × cameras connected + w_gpus × GPUs healthy)`
+///
+/// with the weights of [`t::HEALTH_WEIGHT_SLO`] and its neighbours. The SLO component is the
+/// worst SLO's ([`HEALTH_SLO`]): 1 while its 5-minute error ratio is within the budget
+/// (`1 - objective`, from `its_sla_objective`, the same objective the burn-rate alerts use),
+/// 0 once it burns at the paging rate, linear in between. A component without data (a
+/// service with no cameras, no GPU, no SLO traffic yet) counts as healthy (1) rather than
+/// zeroing the score: `or on (environment, service)` the service's `its_build_info`, which
+/// is 1 for every running service.
+#[must_use]
+pub fn health_rules() -> Vec<RecordingRule> {
+    let page = DEFAULT_TIERS[0].factor;
+    let by_slo = "environment, service, slo";
+    let budget = format!("(1 - max by ({by_slo}) ({}))", sla::OBJECTIVE.name);
+    let events = sla::EVENTS.name;
+    let error_ratio = format!(
+        "(1 - sum by ({by_slo}) (rate({events}{{result=\"good\"}}[5m])) / sum by ({by_slo}) (rate({events}[5m])))"
+    );
+    let reasons = t::GPU_FAULT_THROTTLE_REASONS.map(|r| r.as_str()).join("|");
+    let healthy = format!("max by ({BY_SERVICE}) ({})", sdk::BUILD_INFO.name);
+    let or_healthy = |record: &str| format!("({record} or on ({BY_SERVICE}) {healthy})");
+    vec![
+        RecordingRule::new(
+            HEALTH_SLO,
+            format!(
+                "clamp(\n  ({page} * {budget} - {error_ratio})\n  / ({f} * {budget}),\n  0, 1\n)",
+                f = page - 1.0
+            ),
+        ),
+        RecordingRule::new(
+            HEALTH_CAMERAS,
+            format!("avg by ({BY_SERVICE}) ({})", camera::CONNECTED.name),
+        ),
+        RecordingRule::new(
+            HEALTH_GPUS,
+            format!(
+                "avg by ({BY_SERVICE}) (\n  (max by ({BY_SERVICE}, uuid) ({temp}) < bool {hot})\n  * on ({BY_SERVICE}, uuid)\n  (max by ({BY_SERVICE}, uuid) ({thr}{{reason=~\"{reasons}\"}}) == bool 0)\n)",
+                temp = gpu::TEMPERATURE.name,
+                hot = t::GPU_TEMPERATURE_CELSIUS,
+                thr = gpu::THROTTLED.name,
+            ),
+        ),
+        RecordingRule::new(
+            HEALTH_SCORE,
+            format!(
+                "100 * (\n  {ws} * {slo}\n  + {wc} * {cams}\n  + {wg} * {gpus}\n)",
+                ws = t::HEALTH_WEIGHT_SLO,
+                wc = t::HEALTH_WEIGHT_CAMERAS,
+                wg = t::HEALTH_WEIGHT_GPUS,
+                slo = or_healthy(&format!("min by ({BY_SERVICE}) ({HEALTH_SLO})")),
+                cams = or_healthy(HEALTH_CAMERAS),
+                gpus = or_healthy(HEALTH_GPUS),
+            ),
+        ),
+    ]
+}
+
 /// The rules as one group.
 #[must_use]
 pub fn groups() -> Vec<RuleGroup> {
@@ -109,5 +182,113 @@ pub fn groups() -> Vec<RuleGroup> {
         rules()
             .into_iter()
             .fold(RuleGroup::new("its-dashboards"), RuleGroup::record),
+        health_rules()
+            .into_iter()
+            .fold(RuleGroup::new("its-health"), RuleGroup::record),
+    ]
+}
+
+/// promtool cases for the health score: everything healthy is 100; a half-offline fleet, a hot
+/// GPU and an SLO burning at half the paging rate each take their weighted share off; a
+/// service without cameras or GPUs is not punished for it.
+#[must_use]
+pub fn health_test_groups() -> Vec<TestGroup> {
+    let page = DEFAULT_TIERS[0].factor;
+    let objective = 0.999;
+    // Errors per minute out of 1000 events: within budget, and half way to the paging rate.
+    let half_way = (1.0 + (page - 1.0) / 2.0) * (1.0 - objective) * 1000.0;
+    let slo = |errors_per_minute: f64| {
+        vec![
+            InputSeries::new(
+                sla::OBJECTIVE.name,
+                &[("slo", "availability")],
+                format!("{objective}x20"),
+            ),
+            InputSeries::new(
+                sla::EVENTS.name,
+                &[("slo", "availability"), ("result", "good")],
+                format!("0+{}x20", 1000.0 - errors_per_minute),
+            ),
+            InputSeries::new(
+                sla::EVENTS.name,
+                &[("slo", "availability"), ("result", "bad")],
+                format!("0+{errors_per_minute}x20"),
+            ),
+            InputSeries::new(
+                sdk::BUILD_INFO.name,
+                &[("version", "1"), ("git_sha", "abc"), ("sdk_version", "1")],
+                "1x20",
+            ),
+        ]
+    };
+    let cameras = |up: usize, down: usize| {
+        (0..up + down).map(move |i| {
+            let id = format!("cam-{i}");
+            let v = if i < up { "1x20" } else { "0x20" };
+            InputSeries::new(camera::CONNECTED.name, &[("camera_id", &id)], v)
+        })
+    };
+    let gpu_series = |uuid: &str, celsius: f64| {
+        let device = [("gpu", "0"), ("uuid", uuid), ("name", "L4")];
+        let mut series = vec![InputSeries::new(
+            gpu::TEMPERATURE.name,
+            &device,
+            format!("{celsius}x20"),
+        )];
+        series.extend(t::GPU_FAULT_THROTTLE_REASONS.iter().map(|r| {
+            let mut labels = device.to_vec();
+            labels.push(("reason", r.as_str()));
+            InputSeries::new(gpu::THROTTLED.name, &labels, "0x20")
+        }));
+        series
+    };
+    // Rounded to whole points: promtool 2.42 compares floats exactly.
+    let score = |value: f64| ExprTestCase {
+        expr: format!("round({HEALTH_SCORE})"),
+        eval_time: "10m".to_owned(),
+        exp_samples: vec![ExpectedSample {
+            labels: r#"{environment="test", service="detector"}"#.to_owned(),
+            value: value.round(),
+        }],
+    };
+    let group = |name: &str, input_series: Vec<InputSeries>, value: f64| TestGroup {
+        name: format!("health score: {name}"),
+        interval: "1m".to_owned(),
+        input_series,
+        alert_rule_tests: Vec::new(),
+        promql_expr_tests: vec![score(value)],
+    };
+    let cool = t::GPU_TEMPERATURE_CELSIUS - 20.0;
+    let hot = t::GPU_TEMPERATURE_CELSIUS + 5.0;
+    let all = |errors: f64, up: usize, down: usize, temps: &[f64]| {
+        let mut s = slo(errors);
+        s.extend(cameras(up, down));
+        for (i, c) in temps.iter().enumerate() {
+            s.extend(gpu_series(&format!("GPU-{i}"), *c));
+        }
+        s
+    };
+    let (ws, wc, wg) = (
+        t::HEALTH_WEIGHT_SLO,
+        t::HEALTH_WEIGHT_CAMERAS,
+        t::HEALTH_WEIGHT_GPUS,
+    );
+    vec![
+        group("all healthy", all(0.5, 4, 0, &[cool, cool]), 100.0),
+        group(
+            "half the cameras offline, one GPU of two hot",
+            all(0.5, 2, 2, &[cool, hot]),
+            100.0 * (ws + wc * 0.5 + wg * 0.5),
+        ),
+        group(
+            "the SLO burns at half the paging rate",
+            all(half_way, 4, 0, &[cool]),
+            100.0 * (ws * 0.5 + wc + wg),
+        ),
+        group(
+            "no cameras, no GPU: not counted against it",
+            slo(0.0),
+            100.0,
+        ),
     ]
 }

@@ -420,6 +420,7 @@ impl<'a> SloRules<'a> {
                 interval: "1m".to_owned(),
                 input_series: vec![series("good", good), series("bad", bad)],
                 alert_rule_tests: cases,
+                promql_expr_tests: Vec::new(),
             });
         }
         groups

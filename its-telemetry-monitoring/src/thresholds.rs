@@ -121,3 +121,22 @@ pub const GPU_MEMORY_HORIZON: Duration = Duration::from_secs(86_400);
 /// How much history GPU memory growth is fitted over: long enough that loading a model (a
 /// step, not a trend) does not look like a leak.
 pub const GPU_MEMORY_FIT_WINDOW: Duration = Duration::from_secs(6 * 3600);
+
+/// Cameras the deployment is sized for: the seed's "1000+ cameras". The overview plots the
+/// connected streams against it.
+pub const CAMERA_FLEET_TARGET: f64 = 1000.0;
+
+/// Frames the ML pipeline must infer per second: the seed's "500+ RPS" for inference, counted
+/// in frames (one detection request per frame, whatever the batching). The overview plots the
+/// inference rate against it.
+pub const INFERENCE_RATE_TARGET_PER_SECOND: f64 = 500.0;
+
+/// Weights of the system health score's components (`service:its_health_score:percent`, see
+/// [`crate::recording`]): the SLOs (availability and latency, the SLA itself) weigh most,
+/// then camera coverage (what the traffic centre can see), then GPU health (a warning sign
+/// before the SLOs suffer). They add up to 1.
+pub const HEALTH_WEIGHT_SLO: f64 = 0.5;
+/// See [`HEALTH_WEIGHT_SLO`].
+pub const HEALTH_WEIGHT_CAMERAS: f64 = 0.3;
+/// See [`HEALTH_WEIGHT_SLO`].
+pub const HEALTH_WEIGHT_GPUS: f64 = 0.2;

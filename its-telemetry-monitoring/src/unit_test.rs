@@ -55,8 +55,40 @@ pub struct TestGroup {
     /// The series, in the `values` notation (`0+60x30`).
     pub input_series: Vec<InputSeries>,
     /// Alerts expected at given times (`alert_rule_test` in the file).
-    #[serde(rename = "alert_rule_test")]
+    #[serde(
+        rename = "alert_rule_test",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub alert_rule_tests: Vec<AlertTestCase>,
+    /// Values of PromQL expressions (recorded series) expected at given times
+    /// (`promql_expr_test` in the file).
+    #[serde(
+        rename = "promql_expr_test",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub promql_expr_tests: Vec<ExprTestCase>,
+}
+
+/// One `promql_expr_test`: an expression and the samples it must return at `eval_time`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExprTestCase {
+    /// PromQL, usually a recorded series' name.
+    pub expr: String,
+    /// When, from the start of the input series (`10m`).
+    pub eval_time: String,
+    /// Every sample returned, labels and value.
+    pub exp_samples: Vec<ExpectedSample>,
+}
+
+/// One sample an expression must return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectedSample {
+    /// `metric{label="value", …}`, in the input series' notation.
+    pub labels: String,
+    /// The value.
+    pub value: f64,
 }
 
 /// One input series.
@@ -274,6 +306,7 @@ pub fn scenario_group(rule: &AlertingRule, scenario: &Scenario) -> TestGroup {
                 exp_alerts: exp_alerts.clone(),
             })
             .collect(),
+        promql_expr_tests: Vec::new(),
     }
 }
 

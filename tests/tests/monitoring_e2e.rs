@@ -1,8 +1,8 @@
 //! Monitoring as code, end to end, against the real Debian `prometheus` (2.42) and
 //! `prometheus-alertmanager` (0.25) on loopback.
 //!
-//! The example inference service runs in-process (simulator on, 20 cameras, GPU readings from a
-//! fake source), scraped by a real Prometheus that runs the generated `prometheus-production.yml`
+//! The example inference service runs in-process (simulator on, 20 cameras, GPU readings from
+//! two simulated GPUs, `--simulated-gpus 2`, as the compose demo runs it), scraped by a real Prometheus that runs the generated `prometheus-production.yml`
 //! (rendered for loopback, evaluation every 5 s) and the committed rule files. Then:
 //! 1. every query of every panel of every generated dashboard returns data (a value that is not
 //!    NaN), and every recording rule of every rule file has a value; whatever does not is listed
@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 use example_inference_service::faults::Faults;
 use example_inference_service::options::Options;
 use its_telemetry::TelemetryConfig;
-use its_telemetry::gpu::{FakeGpuSource, GpuPoller};
 use its_telemetry_monitoring::dashboards;
 use its_telemetry_monitoring::prometheus::{PrometheusConfig, RULE_FILES};
 use its_telemetry_monitoring::rules::RuleFile;
@@ -245,7 +244,7 @@ async fn blocking<T: Send + 'static>(
 async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertmanager() {
     let started = Instant::now();
 
-    // The service, scraped on its own metrics listener, with one (fake) GPU.
+    // The service, scraped on its own metrics listener, with two simulated GPUs.
     let config = TelemetryConfig::builder("inference-service")
         .environment("e2e")
         .metrics_listen("127.0.0.1:0".parse().expect("addr"))
@@ -256,14 +255,6 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
         its_telemetry::try_init_with_log_writer(config, CapturedLogs::default()).expect("init");
     let metrics_addr = telemetry.metrics_addr().expect("metrics endpoint bound");
     let handle = telemetry.prometheus_handle().expect("metrics enabled");
-    let gpu = GpuPoller::new(
-        FakeGpuSource::new(vec![FakeGpuSource::device(0)]),
-        Duration::from_secs(1),
-    )
-    // The fake device's compute process, so "this service's GPU memory" has a reading.
-    .with_pid(4242)
-    .spawn()
-    .expect("GPU poller");
     let options = Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
         admin_listen: "127.0.0.1:0".parse().expect("addr"),
@@ -272,8 +263,13 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
         fps: 5,
         drift_window: 100,
         summary_every: Duration::ZERO,
+        // The GPU dashboard's panels get data from simulated GPUs, as in the compose demo (a
+        // machine with working NVML reports its real GPUs instead).
+        simulated_gpus: 2,
         ..Options::default()
     };
+    let gpu = example_inference_service::start_gpu_metrics(&options).expect("GPU poller");
+    assert!(gpu.is_polling(), "simulated or real GPUs are polled");
     let service =
         example_inference_service::start(&options, Arc::new(move || Some(handle.render())))
             .await

@@ -129,6 +129,11 @@ fn promtool_unit_tests_capacity_rules() {
 }
 
 #[test]
+fn promtool_unit_tests_recording_rules() {
+    unit_tests("recording-rules.test.yaml");
+}
+
+#[test]
 fn every_test_file_is_run() {
     let names: Vec<String> = test_files()
         .iter()
@@ -142,6 +147,7 @@ fn every_test_file_is_run() {
             "capacity-rules.test.yaml",
             "fleet-rules.test.yaml",
             "ml-pipeline-rules.test.yaml",
+            "recording-rules.test.yaml",
             "rules.test.yaml",
             "slo-rules.test.yaml"
         ],

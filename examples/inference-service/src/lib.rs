@@ -99,6 +99,21 @@ pub enum StartError {
     Faults(#[from] FaultError),
 }
 
+/// Starts the GPU poller: NVML when it can be used, otherwise
+/// [`Options::simulated_gpus`] simulated devices (none by default), so the demo fills the GPU
+/// dashboard on a laptop. Logs which source was chosen.
+///
+/// # Errors
+/// When the operating system refuses the poller's thread.
+pub fn start_gpu_metrics(
+    options: &Options,
+) -> std::io::Result<its_telemetry::gpu::GpuPollerHandle> {
+    its_telemetry::gpu::start_or_simulate(
+        its_telemetry::gpu::DEFAULT_INTERVAL,
+        options.simulated_gpus,
+    )
+}
+
 /// Binds the API and starts everything.
 ///
 /// # Errors

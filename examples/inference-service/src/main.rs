@@ -33,7 +33,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         config.service_name = "inference-service".into();
     }
     let telemetry = its_telemetry::try_init(config)?;
-    let _gpu = its_telemetry::gpu::start_default(its_telemetry::gpu::DEFAULT_INTERVAL)?;
+    let _gpu = example_inference_service::start_gpu_metrics(&options)?;
     let handle = telemetry.prometheus_handle();
     let metrics: example_inference_service::MetricsRenderer =
         Arc::new(move || handle.as_ref().map(|h| h.render()));

@@ -51,6 +51,9 @@ pub struct Options {
     /// After Ctrl-C or SIGTERM, how long to drain before exiting anyway (with a message and a
     /// non-zero status). Read by `main.rs`.
     pub shutdown_timeout: Duration,
+    /// Simulated GPUs to report when NVML cannot be used (0: none, the default). Real GPUs
+    /// always win; read by `main.rs` through [`crate::start_gpu_metrics`].
+    pub simulated_gpus: u32,
     /// Faults to inject from the start.
     pub faults: Faults,
 }
@@ -94,6 +97,7 @@ impl Default for Options {
             duration: None,
             summary_every: Duration::from_secs(defaults::SUMMARY_SECONDS),
             shutdown_timeout: Duration::from_secs(defaults::SHUTDOWN_TIMEOUT_SECONDS),
+            simulated_gpus: 0,
             faults: Faults::default(),
         }
     }
@@ -190,6 +194,10 @@ struct Cli {
     #[arg(long, value_name = "N", env = "ITS_EXAMPLE_SUMMARY_SECONDS", help_heading = SCALE,
           default_value_t = defaults::SUMMARY_SECONDS, value_parser = at_least(0_u64))]
     summary_seconds: u64,
+    /// Simulated GPUs for the GPU metrics when NVML is unavailable, 0 = none (real GPUs win)
+    #[arg(long, value_name = "N", env = "ITS_SIMULATED_GPUS", help_heading = SCALE,
+          default_value_t = 0, value_parser = between(0_u32, 16))]
+    simulated_gpus: u32,
 
     /// Admin API address; not loopback needs --admin-token-file
     #[arg(long, value_name = "ADDR", env = "ITS_EXAMPLE_ADMIN_LISTEN", help_heading = ADMIN,
@@ -247,6 +255,7 @@ impl From<Cli> for Options {
             duration: cli.seconds.map(Duration::from_secs),
             summary_every: Duration::from_secs(cli.summary_seconds),
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_secs),
+            simulated_gpus: cli.simulated_gpus,
             faults: Faults {
                 error_rate: cli.error_rate,
                 latency_spike_ms: cli.latency_spike_ms,
@@ -375,7 +384,7 @@ mod tests {
     use super::*;
 
     /// Every flag, with the variable that stands in for it.
-    const FLAGS: [(&str, &str); 21] = [
+    const FLAGS: [(&str, &str); 22] = [
         ("--listen", "ITS_EXAMPLE_LISTEN"),
         ("--cameras", "ITS_EXAMPLE_CAMERAS"),
         ("--fps", "ITS_EXAMPLE_FPS"),
@@ -388,6 +397,7 @@ mod tests {
         ("--drift-window", "ITS_EXAMPLE_DRIFT_WINDOW"),
         ("--seconds", "ITS_EXAMPLE_SECONDS"),
         ("--summary-seconds", "ITS_EXAMPLE_SUMMARY_SECONDS"),
+        ("--simulated-gpus", "ITS_SIMULATED_GPUS"),
         ("--admin-listen", "ITS_EXAMPLE_ADMIN_LISTEN"),
         ("--admin-token-file", "ITS_EXAMPLE_ADMIN_TOKEN_FILE"),
         (
@@ -490,6 +500,7 @@ mod tests {
             ("ITS_EXAMPLE_DRIFT_WINDOW", "500"),
             ("ITS_EXAMPLE_SECONDS", "30"),
             ("ITS_EXAMPLE_SUMMARY_SECONDS", "0"),
+            ("ITS_SIMULATED_GPUS", "2"),
             ("ITS_EXAMPLE_ADMIN_LISTEN", "0.0.0.0:9002"),
             ("ITS_EXAMPLE_ADMIN_TOKEN_FILE", "/run/secrets/admin-token"),
             ("ITS_EXAMPLE_SHUTDOWN_TIMEOUT_SECS", "3"),
@@ -521,6 +532,7 @@ mod tests {
             duration: Some(Duration::from_secs(30)),
             summary_every: Duration::ZERO,
             shutdown_timeout: Duration::from_secs(3),
+            simulated_gpus: 2,
             faults: Faults {
                 error_rate: 0.25,
                 latency_spike_ms: 120,

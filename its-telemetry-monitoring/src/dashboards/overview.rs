@@ -1,6 +1,10 @@
-//! `its-camera-ai-overview.json`: availability, latency, cameras, ingest, errors, telemetry health.
+//! `its-camera-ai-overview.json`: the system health score, alerts firing, availability, latency,
+//! inference rate and cameras against their targets, ingest, errors, telemetry health.
 
 use its_telemetry::catalog::{camera, http, inference, sdk, sla};
+
+use crate::recording::{HEALTH_CAMERAS, HEALTH_GPUS, HEALTH_SCORE, HEALTH_SLO};
+use crate::thresholds as t;
 
 use super::{
     Dashboard,
@@ -22,6 +26,50 @@ pub fn overview() -> Dashboard {
         title: "ITS camera AI — overview",
         per_camera: true,
         panels: vec![
+            panel(
+                "System health score",
+                "0-100: the worst SLO (100 within budget, 0 at the paging burn rate), cameras \
+                 connected and GPUs healthy, weighted (recording rule service:its_health_score:percent; \
+                 see README \"System health score\").",
+                Gauge,
+                "none",
+                vec![q(format!("min({})", series(HEALTH_SCORE, "")), "health")],
+            ),
+            panel(
+                "Health score components",
+                "Worst SLO, share of cameras connected, share of GPUs healthy (0-1).",
+                TimeSeries,
+                "percentunit",
+                vec![
+                    q(format!("min({})", series(HEALTH_SLO, "")), "SLOs"),
+                    q(format!("min({})", series(HEALTH_CAMERAS, "")), "cameras"),
+                    q(format!("min({})", series(HEALTH_GPUS, "")), "GPUs"),
+                ],
+            ),
+            panel(
+                "Alerts firing",
+                "Prometheus alerts firing now, by severity (0 when none).",
+                Stat,
+                "short",
+                vec![q(
+                    r#"sum by (severity) (ALERTS{alertstate="firing"}) or vector(0)"#,
+                    "{{severity}}",
+                )],
+            ),
+            panel(
+                "Inference rate / target",
+                "Frames inferred per second against the pipeline's target (thresholds: \
+                 INFERENCE_RATE_TARGET_PER_SECOND).",
+                TimeSeries,
+                "short",
+                vec![
+                    q(rate(&inference::FRAMES_INFERRED, "", ""), "inferred/s"),
+                    q(
+                        format!("vector({})", t::INFERENCE_RATE_TARGET_PER_SECOND),
+                        "target",
+                    ),
+                ],
+            ),
             panel(
                 "SLO compliance (5m)",
                 "Share of good events per SLO; compare with the objective.",
@@ -66,8 +114,9 @@ pub fn overview() -> Dashboard {
                 ],
             )),
             panel(
-                "Cameras online / capacity",
-                "Connected streams against the provisioned capacity (alert above 85 %).",
+                "Cameras online / capacity / fleet target",
+                "Connected streams against the provisioned capacity (alert above 85 %) and the \
+                 fleet the deployment is sized for (thresholds: CAMERA_FLEET_TARGET).",
                 TimeSeries,
                 "short",
                 vec![
@@ -75,6 +124,10 @@ pub fn overview() -> Dashboard {
                     q(
                         format!("sum({})", s(&camera::STREAMS_CAPACITY, "")),
                         "capacity",
+                    ),
+                    q(
+                        format!("vector({})", t::CAMERA_FLEET_TARGET),
+                        "fleet target",
                     ),
                 ],
             ),

@@ -3,11 +3,13 @@
 //!
 //! Three parts, each replaceable:
 //! - a [`GpuSource`] reads every device: `NvmlSource` (cargo feature `nvml`) in production,
-//!   [`FakeGpuSource`] in tests, or a service's own backend;
+//!   [`FakeGpuSource`] in tests, [`SimulatedGpus`] for demos without a GPU, or a service's own
+//!   backend;
 //! - a [`GpuPoller`] turns readings into series — percent into ratios, milliwatts into watts,
 //!   MHz into hertz, millijoules into joules — on its own thread, every
 //!   [`DEFAULT_INTERVAL`] unless told otherwise, until its [`GpuPollerHandle`] is dropped;
-//! - [`start_default`] wires the two the usual way.
+//! - [`start_default`] wires the two the usual way; [`start_or_simulate`] falls back to
+//!   simulated devices where NVML cannot be used.
 //!
 //! GPU metrics never stop a service: without a driver, without permission, or without the
 //! `nvml` feature, `its_gpu_nvml_available` is 0, one warning says why, and everything else
@@ -30,6 +32,7 @@ mod fake;
 #[cfg(feature = "nvml")]
 mod nvml;
 mod poller;
+mod simulated;
 mod source;
 mod start;
 #[cfg(test)]
@@ -40,7 +43,8 @@ pub use fake::FakeGpuSource;
 #[cfg(feature = "nvml")]
 pub use nvml::NvmlSource;
 pub use poller::{DEFAULT_INTERVAL, GpuPoller, GpuPollerHandle};
+pub use simulated::SimulatedGpus;
 pub use source::{DeviceReading, GpuSource, ProcessMemory, ThrottleReason, ThrottleReasons};
 #[cfg(feature = "nvml")]
 pub use start::nvml_source;
-pub use start::start_default;
+pub use start::{start_default, start_or_simulate};

@@ -44,6 +44,61 @@ pub fn start_default(interval: Duration) -> io::Result<GpuPollerHandle> {
     start_with(default_source(), interval)
 }
 
+/// Starts GPU metrics from NVML when it can be used, as [`start_default`] does; otherwise,
+/// when `simulated` is above 0, from that many [`SimulatedGpus`](super::SimulatedGpus) (seeded
+/// from the clock), so a demo without a GPU still fills every GPU panel. Real GPUs always win:
+/// the simulation only stands in where NVML fails. One info line says which source was chosen
+/// (and why NVML was not).
+///
+/// With `simulated` 0 this is [`start_default`].
+///
+/// ```
+/// use its_telemetry::gpu::{self, DEFAULT_INTERVAL};
+///
+/// // Two simulated GPUs unless the machine has working NVML.
+/// let gpu = gpu::start_or_simulate(DEFAULT_INTERVAL, 2)?;
+/// assert!(gpu.is_polling());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// When the operating system refuses the poller's thread.
+pub fn start_or_simulate(interval: Duration, simulated: u32) -> io::Result<GpuPollerHandle> {
+    if simulated == 0 {
+        return start_default(interval);
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    start_with(choose(default_source(), simulated, seed), interval)
+}
+
+/// NVML when it works, otherwise `simulated` devices; says which.
+fn choose(
+    nvml: Result<Box<dyn GpuSource>, GpuError>,
+    simulated: u32,
+    seed: u64,
+) -> Result<Box<dyn GpuSource>, GpuError> {
+    match nvml {
+        Ok(source) => {
+            tracing::info!(
+                simulated,
+                "GPU metrics from NVML: real GPUs found, the simulated ones are not used"
+            );
+            Ok(source)
+        }
+        Err(reason) => {
+            tracing::info!(
+                simulated,
+                nvml = %reason,
+                "GPU metrics from simulated GPUs: NVML cannot be used"
+            );
+            Ok(Box::new(super::SimulatedGpus::new(simulated, seed)))
+        }
+    }
+}
+
 #[cfg(feature = "nvml")]
 fn default_source() -> Result<Box<dyn GpuSource>, GpuError> {
     nvml_source()
@@ -159,6 +214,48 @@ mod tests {
                 assert_eq!(warnings, 0);
             }
             Err(other) => panic!("a GPU host that cannot read its GPUs: {other}"),
+        }
+    }
+
+    #[test]
+    fn without_nvml_simulated_gpus_stand_in_and_are_polled() {
+        let mut source = choose(Err(GpuError::NoPermission), 2, 1).expect("simulated");
+        assert_eq!(source.read().expect("readings").len(), 2);
+        let (handle, available, warnings) = started(|| {
+            start_with(
+                choose(Err(GpuError::NoPermission), 2, 1),
+                Duration::from_secs(5),
+            )
+        });
+        assert!(handle.is_polling());
+        assert_eq!(available, 1.0);
+        assert_eq!(warnings, 0);
+    }
+
+    #[test]
+    fn working_nvml_wins_over_simulated_gpus() {
+        let real = crate::gpu::FakeGpuSource::new(vec![crate::gpu::FakeGpuSource::device(0)]);
+        let mut source = choose(Ok(Box::new(real)), 3, 1).expect("nvml");
+        let read = source.read().expect("readings");
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].uuid, "GPU-fake-0");
+    }
+
+    #[test]
+    fn zero_simulated_gpus_is_start_default() {
+        #[cfg(not(feature = "nvml"))]
+        {
+            let (handle, available, warnings) =
+                started(|| start_or_simulate(Duration::from_secs(5), 0));
+            assert!(!handle.is_polling());
+            assert_eq!(available, 0.0);
+            assert_eq!(warnings, 1);
+        }
+        #[cfg(feature = "nvml")]
+        {
+            let probe = nvml_source().is_ok();
+            let (handle, _, _) = started(|| start_or_simulate(Duration::from_secs(5), 0));
+            assert_eq!(handle.is_polling(), probe);
         }
     }
 }
