@@ -3,8 +3,8 @@
 //! Parsed and cross-checked here, field by field, for what the Prometheus Operator, the Grafana
 //! sidecar and the kubelet need: the rules inside each PrometheusRule pass `promtool check
 //! rules`; selectors match labels; ports match names; every kustomization resource exists.
-//! `kubectl kustomize` builds the example where kubectl is installed (no cluster needed);
-//! staleness is `prometheus_rules::generated_files_are_current`, which covers every generated
+//! (No `kubectl kustomize` build: kubectl is not a tool the test script can install from the
+//! package registries, and a test may not skip when a tool is missing.) Staleness is `prometheus_rules::generated_files_are_current`, which covers every generated
 //! file.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -347,51 +347,4 @@ fn kustomization_resources_exist() {
         deploy.iter().any(|r| r.ends_with("monitoring/kubernetes")),
         "deploy/kubernetes includes the generated resources"
     );
-}
-
-/// `kubectl kustomize deploy/kubernetes` builds without a cluster. kubectl is not among the
-/// tools scripts/test.sh installs: without it this says so and checks nothing more (the parse
-/// checks above still run).
-#[test]
-fn kubectl_kustomize_builds_the_example() {
-    let output = match std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(root().join("deploy/kubernetes"))
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("kubectl not installed: `kubectl kustomize deploy/kubernetes` not run");
-            return;
-        }
-        Err(e) => panic!("cannot run kubectl: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "kubectl kustomize: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let docs = docs_of(&String::from_utf8_lossy(&output.stdout), "kustomize output");
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for doc in &docs {
-        let kind = doc["kind"].as_str().expect("kind");
-        *kinds.entry(kind.to_owned()).or_default() += 1;
-        if kind != "Namespace" {
-            assert_eq!(
-                doc["metadata"]["namespace"].as_str(),
-                Some("its"),
-                "{kind} {:?}",
-                doc["metadata"]["name"]
-            );
-        }
-    }
-    let expected = BTreeMap::from([
-        ("ConfigMap".to_owned(), dashboards::all().len()),
-        ("Deployment".to_owned(), 1),
-        ("Namespace".to_owned(), 1),
-        ("PrometheusRule".to_owned(), RULE_FILES.len()),
-        ("Service".to_owned(), 1),
-        ("ServiceMonitor".to_owned(), 1),
-    ]);
-    assert_eq!(kinds, expected);
 }
