@@ -113,8 +113,10 @@ impl MetricsEndpoint {
         render: Arc<dyn Fn() -> String + Send + Sync>,
         config: &MetricsConfig,
     ) -> Result<Self, ConfigError> {
-        let mut probe = crate::TelemetryConfig::default();
-        probe.metrics = config.clone();
+        let probe = crate::TelemetryConfig {
+            metrics: config.clone(),
+            ..crate::TelemetryConfig::default()
+        };
         probe.validate()?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -292,24 +294,25 @@ async fn connection(inner: Arc<Inner>, stream: tokio::net::TcpStream, slot: Slot
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(inner.header_read_timeout)
         .max_buf_size(MAX_REQUEST_HEAD);
-    let conn = builder.serve_connection(io, service);
-    tokio::pin!(conn);
-    loop {
-        let check_in = state.idle_check_in(inner.idle_timeout);
-        tokio::select! {
-            // Finished, the client left, or hyper gave up on it (header timeout, bad request):
-            // there is nobody to report to.
-            _ = conn.as_mut() => break,
-            () = state.evict.notified() => break,
-            () = tokio::time::sleep(check_in) => {
-                if state.idle_for() >= inner.idle_timeout && state.busy.load(Ordering::Acquire) == 0 {
-                    break;
+    {
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        loop {
+            let check_in = state.idle_check_in(inner.idle_timeout);
+            tokio::select! {
+                // Finished, the client left, or hyper gave up on it (header timeout, bad request):
+                // there is nobody to report to.
+                _ = conn.as_mut() => break,
+                () = state.evict.notified() => break,
+                () = tokio::time::sleep(check_in) => {
+                    if state.idle_for() >= inner.idle_timeout && state.busy.load(Ordering::Acquire) == 0 {
+                        break;
+                    }
                 }
             }
         }
-    }
-    // Dropping `conn` closes the socket; dropping `slot` frees its place.
-    drop(conn);
+    } // the connection, and with it the socket, is dropped here
+    // Only then is its place given back.
     drop(slot);
 }
 
