@@ -467,8 +467,15 @@ fn fd_limited_service_child() {
             }
         }
     });
-    println!("READY metrics={metrics_addr} app={app_addr} nofile={nofile}");
-    std::io::stdout().flush().expect("flush");
+    // The parent reads this line from the child's stdout: it is the protocol, not a log.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "READY metrics={metrics_addr} app={app_addr} nofile={nofile}"
+    )
+    .expect("write");
+    out.flush().expect("flush");
+    drop(out);
     let mut rest = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut rest);
     guard.shutdown().expect("clean shutdown");
