@@ -380,9 +380,11 @@ fn under_a_256_fd_limit_a_flood_on_the_metrics_port_does_not_starve_the_applicat
 
     // More idle connections than the child has file descriptors: without a cap, the metrics
     // endpoint would take every one of them and the application could accept nothing.
+    // A short connect timeout: without the cap, the child stops accepting and its backlog
+    // fills, and the connects left over would otherwise stall the test.
     let flood: Vec<std::net::TcpStream> = (0..400)
         .filter_map(|_| {
-            std::net::TcpStream::connect_timeout(&metrics_addr, Duration::from_secs(5)).ok()
+            std::net::TcpStream::connect_timeout(&metrics_addr, Duration::from_millis(200)).ok()
         })
         .collect();
     assert!(flood.len() > FD_LIMIT, "only {} connected", flood.len());
@@ -440,8 +442,9 @@ fn fd_limited_service_child() {
 
     let config = TelemetryConfig::builder("fd-limited")
         .metrics_listen("127.0.0.1:0".parse().expect("addr"))
-        // Long enough that the flood is still held while the parent checks the application.
-        .metrics_timeouts(Duration::from_secs(20), Duration::from_secs(20))
+        // Far longer than the test: no timeout frees a descriptor while the parent checks the
+        // application, so only the connection cap can keep it answering.
+        .metrics_timeouts(Duration::from_secs(300), Duration::from_secs(300))
         .log_filter("off")
         .build()
         .expect("valid");
