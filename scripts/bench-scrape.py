@@ -83,6 +83,7 @@ def main():
     p.add_argument("--scrapers", type=int, default=20)
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--url", help="scrape a running service instead of starting the example")
+    p.add_argument("--binary", default=BINARY, help="the example service binary (default: the release build)")
     p.add_argument("--api-port", type=int, default=18081)
     p.add_argument("--metrics-port", type=int, default=19465)
     args = p.parse_args()
@@ -90,10 +91,10 @@ def main():
     proc = None
     url = args.url or f"http://127.0.0.1:{args.metrics_port}/metrics"
     if not args.url:
-        if not os.path.exists(BINARY):
+        if not os.path.exists(args.binary):
             sys.exit("build first: cargo build --release -p example-inference-service")
         env = dict(os.environ, ITS_TELEMETRY_METRICS_LISTEN=f"127.0.0.1:{args.metrics_port}", RUST_LOG="warn")
-        cmd = [BINARY, "--listen", f"127.0.0.1:{args.api_port}", "--cameras", str(args.cameras)]
+        cmd = [args.binary, "--listen", f"127.0.0.1:{args.api_port}", "--cameras", str(args.cameras)]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         size, ids = wait_for_series(url, args.cameras)
