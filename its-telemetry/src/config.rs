@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -286,7 +286,35 @@ pub struct MetricsConfig {
     pub path: String,
     /// Push the exposition to a Prometheus push gateway as well.
     pub push_gateway: Option<PushGatewayConfig>,
+    /// Milliseconds a client has to send a whole request head, counted from the moment the
+    /// endpoint waits for one (connection opened, or previous response sent on a keep-alive
+    /// connection). Closes slow-loris clients and connections that never send a request.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds without a byte moving either way (and no render in progress) after which a
+    /// connection is closed: a client that stops reading its response, an unused keep-alive.
+    pub idle_timeout_ms: u64,
+    /// Connections the endpoint holds at once. A new connection over the cap replaces the one
+    /// idle the longest; when every held connection is being answered, it is closed at once.
+    /// Keeps the endpoint's file descriptors bounded, whatever clients do.
+    pub max_connections: usize,
+    /// File holding the bearer token scrapers must send (`Authorization: Bearer …`, what
+    /// Prometheus' `authorization.credentials_file` sends); read once at init, surrounding
+    /// whitespace ignored. `None`: no authentication.
+    pub bearer_token_file: Option<PathBuf>,
+    /// Client networks allowed to connect, as CIDRs (`10.0.0.0/8`, `fd00::/8`) or single
+    /// addresses; others are disconnected before anything is read. Empty: every client.
+    pub allow_networks: Vec<String>,
 }
+
+/// Default of [`MetricsConfig::header_read_timeout_ms`]: a scraper sends its request head in
+/// one packet, so 5 s is generous even across a WAN.
+pub const DEFAULT_METRICS_HEADER_READ_TIMEOUT_MS: u64 = 5_000;
+/// Default of [`MetricsConfig::idle_timeout_ms`].
+pub const DEFAULT_METRICS_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// Default of [`MetricsConfig::max_connections`]: a Prometheus HA pair, a few people with
+/// curl and 20 concurrent scrapers fit; at a file-descriptor limit of 256 most is left to the
+/// service itself.
+pub const DEFAULT_METRICS_MAX_CONNECTIONS: usize = 32;
 
 impl Default for MetricsConfig {
     fn default() -> Self {
@@ -295,8 +323,87 @@ impl Default for MetricsConfig {
             listen: DEFAULT_METRICS_LISTEN.parse().ok(),
             path: "/metrics".into(),
             push_gateway: None,
+            header_read_timeout_ms: DEFAULT_METRICS_HEADER_READ_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_METRICS_IDLE_TIMEOUT_MS,
+            max_connections: DEFAULT_METRICS_MAX_CONNECTIONS,
+            bearer_token_file: None,
+            allow_networks: Vec::new(),
         }
     }
+}
+
+impl MetricsConfig {
+    /// [`Self::header_read_timeout_ms`] as a [`Duration`].
+    #[must_use]
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    /// [`Self::idle_timeout_ms`] as a [`Duration`].
+    #[must_use]
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// Reads the bearer token from [`Self::bearer_token_file`], if one is set.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `metrics.bearer_token_file` when the file cannot be read,
+    /// is empty, or holds something that cannot travel in an HTTP header.
+    pub fn bearer_token(&self) -> Result<Option<String>, ConfigError> {
+        const FIELD: &str = "metrics.bearer_token_file";
+        let Some(path) = &self.bearer_token_file else {
+            return Ok(None);
+        };
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::invalid(FIELD, &shown, format!("cannot read the token file: {e}"))
+        })?;
+        // Prometheus trims the credentials file the same way, so one file serves both sides.
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(ConfigError::invalid(
+                FIELD,
+                &shown,
+                "the token file is empty; write the token scrapers send into it",
+            ));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::invalid(
+                FIELD,
+                &shown,
+                "the token must be printable ASCII without spaces (it travels in an HTTP header)",
+            ));
+        }
+        Ok(Some(token.to_owned()))
+    }
+
+    /// Parses [`Self::allow_networks`].
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `metrics.allow_networks[i]` for an entry that is neither
+    /// a CIDR nor an address.
+    pub fn allowed_networks(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.allow_networks
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                parse_network(text).map_err(|reason| {
+                    ConfigError::invalid(&format!("metrics.allow_networks[{i}]"), text, reason)
+                })
+            })
+            .collect()
+    }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`192.0.2.7`, `::1`), IPv4 or IPv6.
+pub(crate) fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            "expected a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address".to_owned()
+        })
 }
 
 /// Push-gateway mode for sites Prometheus cannot reach.
@@ -533,6 +640,26 @@ impl TelemetryConfig {
                 "must start with '/'",
             ));
         }
+        for (field, value) in [
+            (
+                "metrics.header_read_timeout_ms",
+                self.metrics.header_read_timeout_ms,
+            ),
+            ("metrics.idle_timeout_ms", self.metrics.idle_timeout_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(field, 0, "must be at least 1"));
+            }
+        }
+        if self.metrics.max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "metrics.max_connections",
+                0,
+                "must be at least 1",
+            ));
+        }
+        self.metrics.bearer_token()?;
+        self.metrics.allowed_networks()?;
         if let Some(push) = &self.metrics.push_gateway {
             if cfg!(not(feature = "push-gateway")) {
                 return Err(ConfigError::FeatureDisabled {
@@ -599,6 +726,12 @@ impl TelemetryConfig {
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_millis(self.shutdown_timeout_ms)
     }
+}
+
+/// Whole milliseconds, at least 1 for a non-zero duration, saturating.
+fn millis(d: Duration) -> u64 {
+    let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 && !d.is_zero() { 1 } else { ms }
 }
 
 pub(crate) fn check_ratio(field: &str, ratio: f64) -> Result<(), ConfigError> {
@@ -745,6 +878,36 @@ impl TelemetryConfigBuilder {
     /// Serves metrics on `addr` (use port 0 for an ephemeral port).
     pub fn metrics_listen(mut self, addr: SocketAddr) -> Self {
         self.config.metrics.listen = Some(addr);
+        self
+    }
+
+    /// Bounds how long the `/metrics` endpoint waits for a request head and how long it keeps
+    /// a connection on which nothing moves (see [`MetricsConfig::header_read_timeout_ms`]).
+    pub fn metrics_timeouts(mut self, header_read: Duration, idle: Duration) -> Self {
+        self.config.metrics.header_read_timeout_ms = millis(header_read);
+        self.config.metrics.idle_timeout_ms = millis(idle);
+        self
+    }
+
+    /// Caps the connections the `/metrics` endpoint holds at once.
+    pub fn metrics_max_connections(mut self, max: usize) -> Self {
+        self.config.metrics.max_connections = max;
+        self
+    }
+
+    /// Requires scrapers to send the bearer token held in `path`.
+    pub fn metrics_bearer_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.metrics.bearer_token_file = Some(path.into());
+        self
+    }
+
+    /// Serves `/metrics` only to clients in these networks (CIDRs or addresses).
+    pub fn metrics_allow_networks<I, S>(mut self, networks: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.metrics.allow_networks = networks.into_iter().map(Into::into).collect();
         self
     }
 
@@ -1078,5 +1241,68 @@ mod tests {
             err.to_string().contains("metrics.push_gateway.endpoint"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn metrics_endpoint_protection_is_validated() {
+        let dir = std::env::temp_dir().join(format!("its-telemetry-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let good = dir.join("good");
+        std::fs::write(&good, "s3cret-token\n").expect("write");
+        let empty = dir.join("empty");
+        std::fs::write(&empty, " \n").expect("write");
+        let spaced = dir.join("spaced");
+        std::fs::write(&spaced, "two words").expect("write");
+
+        let config = TelemetryConfig::builder("svc")
+            .metrics_bearer_token_file(&good)
+            .metrics_allow_networks(["10.0.0.0/8", "::1", "192.0.2.7"])
+            .build()
+            .expect("valid");
+        assert_eq!(
+            config.metrics.bearer_token().expect("readable").as_deref(),
+            Some("s3cret-token")
+        );
+        assert_eq!(config.metrics.allowed_networks().expect("parsed").len(), 3);
+
+        for (path, why) in [
+            (empty, "empty"),
+            (spaced, "printable"),
+            (dir.join("missing"), "cannot read"),
+        ] {
+            let err = TelemetryConfig::builder("svc")
+                .metrics_bearer_token_file(&path)
+                .build()
+                .expect_err(why);
+            match err {
+                ConfigError::Invalid { field, reason, .. } => {
+                    assert_eq!(field, "metrics.bearer_token_file");
+                    assert!(reason.contains(why), "{reason}");
+                }
+                other => panic!("expected Invalid, got {other:?}"),
+            }
+        }
+        let err = TelemetryConfig::builder("svc")
+            .metrics_allow_networks(["10.0.0.0/8", "10.0.0.0/40"])
+            .build()
+            .expect_err("prefix too long");
+        assert!(
+            err.to_string().contains("metrics.allow_networks[1]"),
+            "{err}"
+        );
+        let err = TelemetryConfig::builder("svc")
+            .metrics_max_connections(0)
+            .build()
+            .expect_err("no connections");
+        assert!(err.to_string().contains("metrics.max_connections"), "{err}");
+        let err = TelemetryConfig::builder("svc")
+            .metrics_timeouts(Duration::ZERO, Duration::from_secs(1))
+            .build()
+            .expect_err("zero timeout");
+        assert!(
+            err.to_string().contains("metrics.header_read_timeout_ms"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -73,6 +73,26 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "path of the metrics endpoint, default `/metrics`",
     ),
     (
+        "ITS_TELEMETRY_METRICS_HEADER_READ_TIMEOUT_MS",
+        "milliseconds a `/metrics` client has to send its request head, default 5000",
+    ),
+    (
+        "ITS_TELEMETRY_METRICS_IDLE_TIMEOUT_MS",
+        "milliseconds without traffic before a `/metrics` connection is closed, default 30000",
+    ),
+    (
+        "ITS_TELEMETRY_METRICS_MAX_CONNECTIONS",
+        "connections the `/metrics` endpoint holds at once, default 32",
+    ),
+    (
+        "ITS_TELEMETRY_METRICS_BEARER_TOKEN_FILE",
+        "file holding the bearer token scrapers must send; unset means no authentication",
+    ),
+    (
+        "ITS_TELEMETRY_METRICS_ALLOW_NETWORKS",
+        "comma-separated CIDRs or addresses allowed to scrape, e.g. `10.0.0.0/8,::1`; unset allows all",
+    ),
+    (
         "ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT",
         "push gateway URL (http://); enables push mode",
     ),
@@ -190,6 +210,52 @@ pub(crate) fn apply(
     }
     if let Some(v) = get("ITS_TELEMETRY_METRICS_PATH") {
         config.metrics.path = v;
+    }
+    for (var, field) in [
+        (
+            "ITS_TELEMETRY_METRICS_HEADER_READ_TIMEOUT_MS",
+            &mut config.metrics.header_read_timeout_ms,
+        ),
+        (
+            "ITS_TELEMETRY_METRICS_IDLE_TIMEOUT_MS",
+            &mut config.metrics.idle_timeout_ms,
+        ),
+    ] {
+        if let Some(v) = get(var) {
+            let ms: u64 = parse(var, &v)?;
+            if ms == 0 {
+                return Err(invalid(var, &v, "must be at least 1"));
+            }
+            *field = ms;
+        }
+    }
+    if let Some(v) = get("ITS_TELEMETRY_METRICS_MAX_CONNECTIONS") {
+        let max: usize = parse("ITS_TELEMETRY_METRICS_MAX_CONNECTIONS", &v)?;
+        if max == 0 {
+            return Err(invalid(
+                "ITS_TELEMETRY_METRICS_MAX_CONNECTIONS",
+                &v,
+                "must be at least 1",
+            ));
+        }
+        config.metrics.max_connections = max;
+    }
+    if let Some(v) = get("ITS_TELEMETRY_METRICS_BEARER_TOKEN_FILE") {
+        // The file itself is read (and judged) by validation, under its field name.
+        config.metrics.bearer_token_file = Some(v.trim().into());
+    }
+    if let Some(v) = get("ITS_TELEMETRY_METRICS_ALLOW_NETWORKS") {
+        let networks: Vec<String> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for network in &networks {
+            crate::config::parse_network(network)
+                .map_err(|reason| invalid("ITS_TELEMETRY_METRICS_ALLOW_NETWORKS", &v, reason))?;
+        }
+        config.metrics.allow_networks = networks;
     }
     if let Some(v) = get("ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT") {
         check_push_endpoint("ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT", &v)?;
@@ -435,6 +501,14 @@ mod tests {
             ("ITS_TELEMETRY_METRICS_LISTEN", "port 80"),
             ("ITS_TELEMETRY_CARDINALITY_LIMIT", "0"),
             ("ITS_TELEMETRY_PUSHGATEWAY_ENDPOINT", "https://gw:9091"),
+            ("ITS_TELEMETRY_METRICS_HEADER_READ_TIMEOUT_MS", "soon"),
+            ("ITS_TELEMETRY_METRICS_IDLE_TIMEOUT_MS", "0"),
+            ("ITS_TELEMETRY_METRICS_MAX_CONNECTIONS", "0"),
+            (
+                "ITS_TELEMETRY_METRICS_ALLOW_NETWORKS",
+                "10.0.0.0/8,10.0.0.0/33",
+            ),
+            ("ITS_TELEMETRY_METRICS_ALLOW_NETWORKS", "intranet"),
         ];
         for (var, value) in cases {
             let err = from(&[(var, value)]).expect_err(var);
@@ -479,6 +553,34 @@ mod tests {
         ])
         .expect_err("lz4");
         assert_eq!(field_of(err).0, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION");
+    }
+
+    #[test]
+    fn metrics_endpoint_protection_is_read() {
+        let c = from(&[
+            ("ITS_TELEMETRY_METRICS_HEADER_READ_TIMEOUT_MS", "1500"),
+            ("ITS_TELEMETRY_METRICS_IDLE_TIMEOUT_MS", "2500"),
+            ("ITS_TELEMETRY_METRICS_MAX_CONNECTIONS", "8"),
+            ("ITS_TELEMETRY_METRICS_ALLOW_NETWORKS", " 10.0.0.0/8, ::1 ,"),
+        ])
+        .expect("valid");
+        assert_eq!(c.metrics.header_read_timeout_ms, 1500);
+        assert_eq!(c.metrics.idle_timeout_ms, 2500);
+        assert_eq!(c.metrics.max_connections, 8);
+        assert_eq!(c.metrics.allow_networks, ["10.0.0.0/8", "::1"]);
+        // The variable names the file; validation reads it and names the field.
+        let err = from(&[(
+            "ITS_TELEMETRY_METRICS_BEARER_TOKEN_FILE",
+            "/nonexistent/its-telemetry-token",
+        )])
+        .expect_err("unreadable token file");
+        assert_eq!(
+            field_of(err),
+            (
+                "metrics.bearer_token_file".to_owned(),
+                "/nonexistent/its-telemetry-token".to_owned()
+            )
+        );
     }
 
     #[test]

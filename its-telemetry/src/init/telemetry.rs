@@ -73,7 +73,7 @@ pub struct Telemetry {
     config: TelemetryConfig,
     runtime: Option<BackgroundRuntime>,
     recorder: Option<PrometheusRecorder>,
-    listener: Option<std::net::TcpListener>,
+    listener: Option<(std::net::TcpListener, prometheus::MetricsEndpoint)>,
     traces: Option<TracePipeline>,
     logs: Option<LogPipeline>,
     scrubber: Scrubber,
@@ -104,15 +104,20 @@ impl Telemetry {
         }
         let runtime = BackgroundRuntime::start().map_err(InitError::Runtime)?;
         let (recorder, listener) = if config.metrics.enabled {
-            let listener = config
-                .metrics
-                .listen
-                .map(|addr| {
-                    prometheus::endpoint::bind(addr)
-                        .map_err(|source| InitError::MetricsListen { addr, source })
-                })
-                .transpose()?;
-            (Some(prometheus::build_recorder(&config)), listener)
+            let recorder = prometheus::build_recorder(&config);
+            let listener = match config.metrics.listen {
+                Some(addr) => {
+                    // The endpoint first: it reads the token file, a config error to report
+                    // before a port is taken.
+                    let endpoint =
+                        prometheus::MetricsEndpoint::new(recorder.handle(), &config.metrics)?;
+                    let listener = prometheus::endpoint::bind(addr)
+                        .map_err(|source| InitError::MetricsListen { addr, source })?;
+                    Some((listener, endpoint))
+                }
+                None => None,
+            };
+            (Some(recorder), listener)
         } else {
             (None, None)
         };
@@ -149,7 +154,9 @@ impl Telemetry {
     /// The address the `/metrics` socket is bound to (useful with port 0), if one is served.
     #[must_use]
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.listener
+            .as_ref()
+            .and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// A handle that renders the exposition; `None` when metrics are off.
@@ -365,19 +372,19 @@ impl Telemetry {
         let mut metrics_addr = None;
         #[cfg(feature = "push-gateway")]
         let mut pusher = None;
+        #[cfg_attr(not(feature = "push-gateway"), allow(unused_variables))]
         if let (Some(runtime), Some(handle)) = (runtime.as_ref().and_then(|r| r.handle()), &handle)
         {
             let _entered = runtime.enter();
-            if let Some(listener) = listener {
+            if let Some((listener, endpoint)) = listener {
                 metrics_addr = listener.local_addr().ok();
                 match tokio::net::TcpListener::from_std(listener) {
                     Ok(listener) => {
-                        runtime.spawn(prometheus::endpoint::serve(
-                            listener,
-                            config.metrics.path.clone(),
-                            handle.clone(),
-                            shutdown_rx.clone(),
-                        ));
+                        let mut shutdown = shutdown_rx.clone();
+                        runtime.spawn(endpoint.serve(listener, async move {
+                            // A change or a dropped sender both mean stop.
+                            let _ = shutdown.changed().await;
+                        }));
                     }
                     Err(error) => {
                         metrics_addr = None;

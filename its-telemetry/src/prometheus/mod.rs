@@ -11,6 +11,7 @@ pub(crate) mod push_gateway;
 mod registry;
 pub mod render;
 
+pub use endpoint::{MetricsEndpoint, RENDER_SHARE_WINDOW};
 pub use registry::{DEFAULT_BUCKETS, PrometheusHandle, PrometheusRecorder};
 
 use metrics::{Recorder, SharedString, Unit};
