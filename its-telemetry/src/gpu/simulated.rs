@@ -177,24 +177,36 @@ mod tests {
         for r in minutes(&mut gpus, 200) {
             let util = r.utilization_percent.expect("utilization");
             assert!((2..=100).contains(&util), "{util}");
-            let (used, total) = (r.memory_used_bytes.unwrap(), r.memory_total_bytes.unwrap());
+            let (used, total) = (
+                r.memory_used_bytes.expect("memory_used_bytes set"),
+                r.memory_total_bytes.expect("memory_total_bytes set"),
+            );
             assert!(used > 0 && used < total, "{used} of {total}");
-            assert!((30..=95).contains(&r.temperature_celsius.unwrap()));
+            assert!((30..=95).contains(&r.temperature_celsius.expect("temperature_celsius set")));
             let (power, limit) = (
-                r.power_milliwatts.unwrap(),
-                r.power_limit_milliwatts.unwrap(),
+                r.power_milliwatts.expect("power_milliwatts set"),
+                r.power_limit_milliwatts
+                    .expect("power_limit_milliwatts set"),
             );
             assert!(power >= 10_000 && power <= limit, "{power} of {limit}");
             assert!(r.energy_millijoules.is_some());
-            assert!((1_000..=2_100).contains(&r.sm_clock_mhz.unwrap()));
+            assert!((1_000..=2_100).contains(&r.sm_clock_mhz.expect("sm_clock_mhz set")));
             assert!(r.memory_clock_mhz.is_some());
-            assert!(r.decoder_utilization_percent.unwrap() <= 100);
-            assert!(r.encoder_utilization_percent.unwrap() <= 100);
+            assert!(
+                r.decoder_utilization_percent
+                    .expect("decoder_utilization_percent set")
+                    <= 100
+            );
+            assert!(
+                r.encoder_utilization_percent
+                    .expect("encoder_utilization_percent set")
+                    <= 100
+            );
             assert_eq!((r.ecc_corrected, r.ecc_uncorrected), (Some(0), Some(0)));
             assert!(r.throttle_reasons.is_some());
             let own = r.compute_processes.as_deref().expect("processes");
             assert_eq!(own[0].pid, std::process::id());
-            assert!(own[0].used_bytes.unwrap() <= used);
+            assert!(own[0].used_bytes.expect("used_bytes set") <= used);
         }
     }
 
@@ -203,22 +215,28 @@ mod tests {
         let mut gpus = SimulatedGpus::new(1, 1);
         let all = minutes(&mut gpus, 200);
         let utils: Vec<u32> = all.iter().filter_map(|r| r.utilization_percent).collect();
-        let (lo, hi) = (*utils.iter().min().unwrap(), *utils.iter().max().unwrap());
+        let (lo, hi) = (
+            *utils.iter().min().expect("readings"),
+            *utils.iter().max().expect("readings"),
+        );
         assert!(hi - lo >= 40, "utilisation between {lo} and {hi} %");
         let temp_of = |util: u32| {
             all.iter()
                 .filter(|r| r.utilization_percent == Some(util))
-                .map(|r| r.temperature_celsius.unwrap())
+                .map(|r| r.temperature_celsius.expect("temperature_celsius set"))
                 .min()
-                .unwrap()
+                .expect("a reading at this utilisation")
         };
         assert!(temp_of(hi) > temp_of(lo) + 10, "hotter under load");
         assert!(all.iter().any(|r| {
             r.throttle_reasons
-                .unwrap()
+                .expect("throttle_reasons set")
                 .contains(ThrottleReason::SwPowerCap)
         }));
-        assert!(all.iter().any(|r| r.throttle_reasons.unwrap().is_empty()));
+        assert!(
+            all.iter()
+                .any(|r| r.throttle_reasons.expect("throttle_reasons set").is_empty())
+        );
     }
 
     #[test]
@@ -228,7 +246,7 @@ mod tests {
         for s in [0, 1, 5, 5, 3, 60, 61] {
             let e = gpus.read_at(Duration::from_secs(s))[1]
                 .energy_millijoules
-                .unwrap();
+                .expect("energy set");
             assert!(e >= last, "{e} after {last} at {s} s");
             last = e;
         }
@@ -252,6 +270,11 @@ mod tests {
         let read = gpus.read().expect("never fails");
         let indexes: Vec<u32> = read.iter().map(|r| r.index).collect();
         assert_eq!(indexes, [0, 1, 2, 3]);
-        assert!(SimulatedGpus::new(0, 0).read().unwrap().is_empty());
+        assert!(
+            SimulatedGpus::new(0, 0)
+                .read()
+                .expect("never fails")
+                .is_empty()
+        );
     }
 }
