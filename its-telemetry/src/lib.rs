@@ -15,6 +15,7 @@ pub mod http;
 pub mod inference;
 mod init;
 pub mod logs;
+pub mod privacy;
 pub mod prometheus;
 pub mod sla;
 #[cfg(test)]

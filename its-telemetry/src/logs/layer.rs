@@ -14,8 +14,8 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::scrub::{FIELD_MARKER, Scrubber};
 use super::timestamp::{push_decimal, push_rfc3339_micros};
+use crate::privacy::{FIELD_MARKER, Scrubber};
 
 /// How each log line is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -685,7 +685,7 @@ mod tests {
             ("jane.doe@example.com", "[REDACTED:email]"),
             ("192.168.1.20", "[REDACTED:ip]"),
             ("2001:db8:85a3::8a2e:370:7334", "[REDACTED:ip]"),
-            ("::1", "[REDACTED:ip]"),
+            ("2001:db8::1", "[REDACTED:ip]"),
             ("sk-proj-abcdefghijklmnopqrstuvwx", "[REDACTED:token]"),
             (JWT, "[REDACTED:token]"),
         ]
