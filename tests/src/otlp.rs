@@ -114,6 +114,12 @@ impl OtlpReceiver {
         }
     }
 
+    /// Every export request received so far, encoded again as protobuf: what went over the
+    /// wire, for tests that search the raw bytes.
+    pub fn encoded_requests(&self) -> Vec<Vec<u8>> {
+        self.requests().iter().map(Message::encode_to_vec).collect()
+    }
+
     /// Every span received so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.requests()

@@ -197,19 +197,20 @@ pub(super) const AUTH_SCHEME: &str =
 
 /// `Authorization: <scheme> <credentials>` (and `Proxy-Authorization`): with a named scheme
 /// everything after it goes, whatever it looks like.
-pub(super) const AUTH_HEADER: &str = r#"(?i)(?-u:\b)(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|digest|negotiate|ntlm|apikey|aws4-hmac-sha256)\s+([^\s"',;]+)"#;
+pub(super) const AUTH_HEADER: &str = r#"(?i)(?-u:\b)(?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?(?:bearer|basic|token|digest|negotiate|ntlm|apikey|aws4-hmac-sha256)\s+([^\s"',;\\]+)"#;
 
 /// `Authorization: <credentials>` without a scheme: removed when they look like a secret.
 pub(super) const AUTH_HEADER_BARE: &str =
-    r#"(?i)(?-u:\b)(?:proxy-)?authorization["']?\s*[:=]\s*["']?([^\s"',;]+)"#;
+    r#"(?i)(?-u:\b)(?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?([^\s"',;\\]+)"#;
 
 /// `Cookie:` / `Set-Cookie:` headers: the whole value (every cookie) is removed.
 pub(super) const COOKIE: &str =
-    r#"(?i)(?-u:\b)(?:set-)?cookie["']?\s*[:=]\s*(?:"([^"]*)"|([^\r\n"]+))"#;
+    r#"(?i)(?-u:\b)(?:set-)?cookie\\?["']?\s*[:=]\s*(?:\\?"([^"\\]*)\\?"|([^\r\n"\\]+))"#;
 
 /// `api_key=…`, `token: …`, `"password": "hunter 2"`, `aws_secret_access_key = …` and
-/// similar; only the value (quoted, or up to a space or separator) is removed.
-pub(super) const KEY_VALUE_SECRET: &str = r#"(?i)(?-u:\b)[a-z0-9_.-]*(?:api[_-]?key|apikey|access[_-]?key|secret|token|password|passwd|pwd|passphrase|credentials?|private[_-]?key|session[_-]?id|sessionid|account[_-]?key|sharedaccesskey)(?:[_.-]?(?:key|value|id|string|access[_-]?key))?["']?\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s"',;&)}\]]+))"#;
+/// similar; only the value (quoted, or up to a space or separator) is removed. Quotes may be
+/// escaped (`password=\"hunter 2\"`), as they are in a `Debug`-formatted string.
+pub(super) const KEY_VALUE_SECRET: &str = r#"(?i)(?-u:\b)[a-z0-9_.-]*(?:api[_-]?key|apikey|access[_-]?key|secret|token|password|passwd|pwd|passphrase|credentials?|private[_-]?key|session[_-]?id|sessionid|account[_-]?key|sharedaccesskey)(?:[_.-]?(?:key|value|id|string|access[_-]?key))?\\?["']?\s*[:=]\s*(?:\\?"([^"\\]*)\\?"|\\?'([^'\\]*)\\?'|([^\s"',;&)}\]\\]+))"#;
 
 /// Secrets in URL query strings: `?key=…`, `&token=…`, `&sig=…` (Azure SAS, signed URLs),
 /// `&X-Amz-Signature=…`, `&password=…`.
@@ -220,7 +221,7 @@ pub(super) const URL_USERINFO: &str = r"(?i)(?-u:\b)[a-z][a-z0-9+.-]{1,15}://([^
 
 /// A plate labelled as one, whatever its shape (US vanity plates, unusual formats):
 /// `plate=LUVMYCR`, `"licence_plate": "TRUCKN"`, `kenteken: XX-123`.
-pub(super) const PLATE_LABELLED: &str = r#"(?i)(?-u:\b)(?:licen[cs]e[_ .-]?)?(?:plate|kennzeichen|kenteken|immatriculation|targa|matricula|rejestracja|vrm|lpr)(?:[_ .-]?(?:number|no|nr|num|text|value|raw))?["']?\s*[:=]\s*(?:"([^"]+)"|'([^']+)'|([^\s"',;&)}\]]+))"#;
+pub(super) const PLATE_LABELLED: &str = r#"(?i)(?-u:\b)(?:licen[cs]e[_ .-]?)?(?:plate|kennzeichen|kenteken|immatriculation|targa|matricula|rejestracja|vrm|lpr)(?:[_ .-]?(?:number|no|nr|num|text|value|raw))?\\?["']?\s*[:=]\s*(?:\\?"([^"\\]+)\\?"|\\?'([^'\\]+)\\?'|([^\s"',;&)}\]\\]+))"#;
 
 /// Payment card numbers, 13-19 digits, optionally grouped by spaces or hyphens.
 /// [`plausible_card`] checks the issuer prefix and the Luhn digit.
