@@ -67,7 +67,9 @@ def run(args, telemetry):
     env["RUST_LOG"] = "warn"
     if not telemetry:
         env["OTEL_SDK_DISABLED"] = "true"
-    cmd = [BINARY, "--listen", f"127.0.0.1:{args.api_port}", "--cameras", str(args.cameras),
+    # The admin API is not used here: any free loopback port, so a running service's 8081 is no clash.
+    cmd = [BINARY, "--listen", f"127.0.0.1:{args.api_port}", "--admin-listen", "127.0.0.1:0",
+           "--cameras", str(args.cameras),
            "--fps", str(args.fps), "--summary-seconds", "5"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -323,6 +323,10 @@ pub struct LogsConfig {
     pub filter: String,
     /// PII scrubbing, on by default.
     pub scrub: ScrubConfig,
+    /// Also export each event as an OpenTelemetry log record over OTLP, scrubbed the same way,
+    /// to the traces' endpoint and protocol (`OTEL_LOGS_EXPORTER=otlp`; feature `otlp-logs`).
+    /// Off by default.
+    pub otlp: bool,
 }
 
 impl Default for LogsConfig {
@@ -332,6 +336,7 @@ impl Default for LogsConfig {
             format: LogFormat::Json,
             filter: "info".into(),
             scrub: ScrubConfig::default(),
+            otlp: false,
         }
     }
 }
@@ -504,6 +509,23 @@ impl TelemetryConfig {
                     "metrics.push_gateway.interval_secs",
                     0,
                     "must be at least 1",
+                ));
+            }
+        }
+        if self.logs.otlp {
+            if cfg!(not(feature = "otlp-logs")) {
+                return Err(ConfigError::FeatureDisabled {
+                    field: "logs.otlp".into(),
+                    value: "true".into(),
+                    feature: "otlp-logs",
+                });
+            }
+            if self.traces.endpoint.is_none() {
+                return Err(ConfigError::invalid(
+                    "logs.otlp",
+                    true,
+                    "log records go to the OTLP endpoint of traces, and none is set: set \
+                     traces.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) or turn logs.otlp off",
                 ));
             }
         }
@@ -747,6 +769,13 @@ impl TelemetryConfigBuilder {
         self
     }
 
+    /// Also exports log records over OTLP to the traces' endpoint (feature `otlp-logs`; needs
+    /// [`otlp_endpoint`](Self::otlp_endpoint)).
+    pub fn otlp_logs(mut self, enabled: bool) -> Self {
+        self.config.logs.otlp = enabled;
+        self
+    }
+
     /// Does not install the log layer (the application installs its own subscriber).
     pub fn without_logs(mut self) -> Self {
         self.config.logs.enabled = false;
@@ -908,6 +937,49 @@ mod tests {
                 "{from_file:?}"
             );
         }
+    }
+
+    #[test]
+    fn otlp_logs_need_the_feature_and_an_endpoint() {
+        if cfg!(feature = "otlp-logs") {
+            if cfg!(feature = "otlp-grpc") {
+                let config = TelemetryConfig::builder("svc")
+                    .otlp_endpoint("http://collector:4317")
+                    .otlp_logs(true)
+                    .build();
+                assert!(config.expect("otlp-logs is compiled in").logs.otlp);
+            }
+            let err = TelemetryConfig::builder("svc")
+                .otlp_logs(true)
+                .build()
+                .expect_err("no endpoint");
+            assert!(
+                matches!(&err, ConfigError::Invalid { field, .. } if field == "logs.otlp"),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                "{err}"
+            );
+        } else {
+            // No endpoint: the feature is named before anything else is asked for.
+            let config = TelemetryConfig::builder("svc").otlp_logs(true).build();
+            let err = config.expect_err("otlp-logs is compiled out");
+            assert!(
+                matches!(
+                    &err,
+                    ConfigError::FeatureDisabled { field, value, feature: "otlp-logs" }
+                        if field == "logs.otlp" && value == "true"
+                ),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("features = [\"otlp-logs\"]"),
+                "{err}"
+            );
+        }
+        let off = TelemetryConfig::builder("svc").otlp_logs(false).build();
+        assert!(!off.expect("off is always valid").logs.otlp);
     }
 
     #[test]

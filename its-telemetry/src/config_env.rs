@@ -39,6 +39,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "`parentbased_always_on` (default), `parentbased_traceidratio`, `always_on`, `always_off`, `traceidratio`, `parentbased_always_off`",
     ),
     ("OTEL_TRACES_SAMPLER_ARG", "sampling ratio between 0 and 1"),
+    (
+        "OTEL_LOGS_EXPORTER",
+        "`otlp` also exports log records (scrubbed, with trace ids) to the OTLP endpoint (feature `otlp-logs`); `none` (default) does not",
+    ),
     ("RUST_LOG", "log filter directives, default `info`"),
     (
         "ITS_TELEMETRY_ENVIRONMENT",
@@ -126,6 +130,26 @@ pub(crate) fn apply(
         })?;
         check_ratio("OTEL_TRACES_SAMPLER_ARG", ratio)?;
         config.traces.sampler_ratio = ratio;
+    }
+    if let Some(v) = get("OTEL_LOGS_EXPORTER") {
+        config.logs.otlp = match v.trim() {
+            "otlp" if cfg!(not(feature = "otlp-logs")) => {
+                return Err(ConfigError::FeatureDisabled {
+                    field: "OTEL_LOGS_EXPORTER".into(),
+                    value: v,
+                    feature: "otlp-logs",
+                });
+            }
+            "otlp" => true,
+            "none" => false,
+            _ => {
+                return Err(invalid(
+                    "OTEL_LOGS_EXPORTER",
+                    &v,
+                    "expected otlp or none (log lines on standard output are the log layer's)",
+                ));
+            }
+        };
     }
     if let Some(v) = get("RUST_LOG") {
         tracing_subscriber::EnvFilter::try_new(&v)
@@ -310,6 +334,33 @@ mod tests {
                 }
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn otel_logs_exporter() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317");
+        let otlp = from(&[endpoint, ("OTEL_LOGS_EXPORTER", "otlp")]);
+        if cfg!(all(feature = "otlp-logs", feature = "otlp-grpc")) {
+            assert!(otlp.expect("otlp-logs is compiled in").logs.otlp);
+        } else if cfg!(not(feature = "otlp-logs")) {
+            let err = otlp.expect_err("otlp-logs is compiled out");
+            assert!(
+                matches!(
+                    &err,
+                    ConfigError::FeatureDisabled { field, value, feature: "otlp-logs" }
+                        if field == "OTEL_LOGS_EXPORTER" && value == "otlp"
+                ),
+                "{err}"
+            );
+        }
+        let none = from(&[("OTEL_LOGS_EXPORTER", "none")]).expect("none");
+        assert!(!none.logs.otlp);
+        let (field, value) =
+            field_of(from(&[("OTEL_LOGS_EXPORTER", "console")]).expect_err("unsupported exporter"));
+        assert_eq!(
+            (field.as_str(), value.as_str()),
+            ("OTEL_LOGS_EXPORTER", "console")
         );
     }
 

@@ -8,7 +8,14 @@
 //! `its_telemetry_export_dropped_total{signal, reason}`: `queue_full` here, `export_failed`
 //! when the exporter reports a failed batch.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+// Without an OTLP exporter compiled in nothing is queued; the module stays compiled so every
+// feature combination checks it (as in `traces.rs`).
+#![cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::catalog::sdk;
 
@@ -36,6 +43,7 @@ pub(crate) struct ExportBudget {
     waiting: AtomicUsize,
     capacity: usize,
     signal: &'static str,
+    failed_before: AtomicBool,
 }
 
 impl ExportBudget {
@@ -45,6 +53,7 @@ impl ExportBudget {
             waiting: AtomicUsize::new(0),
             capacity,
             signal,
+            failed_before: AtomicBool::new(false),
         }
     }
 
@@ -85,6 +94,16 @@ impl ExportBudget {
         .increment(records as u64);
     }
 
+    /// A batch of `records` could not be exported: counts them as dropped and the failure in
+    /// `its_telemetry_export_failures_total{signal}`. `true` on the first failure, so the
+    /// exporter warns once rather than on every batch.
+    pub(crate) fn export_failed(&self, records: usize) -> bool {
+        self.count_dropped(records, DropReason::ExportFailed);
+        // Looked up on each failure (a cold path), as in `count_dropped`.
+        metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => self.signal).increment(1);
+        !self.failed_before.swap(true, Ordering::Relaxed)
+    }
+
     /// Records admitted and not yet taken by the exporter.
     #[cfg(test)]
     pub(crate) fn waiting(&self) -> usize {
@@ -110,7 +129,8 @@ mod tests {
             budget.release(2);
             assert_eq!(budget.waiting(), 1);
             assert!(budget.admit());
-            budget.count_dropped(5, DropReason::ExportFailed);
+            assert!(budget.export_failed(5), "the first failure is reported");
+            assert!(!budget.export_failed(0), "later ones are only counted");
         });
         let snapshot = Snapshot::take(&snapshotter);
         let dropped = |reason| {
@@ -121,6 +141,10 @@ mod tests {
         };
         assert_eq!(dropped("queue_full"), 2);
         assert_eq!(dropped("export_failed"), 5);
+        assert_eq!(
+            snapshot.counter(sdk::EXPORT_FAILURES.name, &[("signal", "traces")]),
+            2
+        );
     }
 
     #[test]

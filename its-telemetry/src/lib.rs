@@ -15,6 +15,8 @@ pub mod http;
 pub mod inference;
 mod init;
 pub mod logs;
+#[cfg(feature = "traces")]
+mod otlp_export;
 pub mod privacy;
 pub mod prometheus;
 pub mod sla;
@@ -72,6 +74,8 @@ pub const FEATURES: &[&str] = &[
     "otlp-grpc",
     #[cfg(feature = "otlp-http")]
     "otlp-http",
+    #[cfg(feature = "otlp-logs")]
+    "otlp-logs",
     #[cfg(feature = "tls")]
     "tls",
     #[cfg(feature = "tls-http")]

@@ -18,10 +18,9 @@
 )]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -29,16 +28,17 @@ use opentelemetry_sdk::trace::{
     SpanExporter, SpanProcessor,
 };
 
-use crate::catalog::sdk;
 use crate::config::{OtlpProtocol, SamplerKind, TelemetryConfig};
-use crate::export_budget::{DropReason, ExportBudget};
+use crate::export_budget::ExportBudget;
+#[cfg(feature = "otlp-http")]
+use crate::otlp_export::http_signal_url;
+use crate::otlp_export::{
+    EXPORT_TIMEOUT, MAX_QUEUED_RECORDS, SCHEDULED_DELAY, compiled_out, resource,
+};
 use crate::privacy::{Scrubber, ScrubbingSpanProcessor};
 
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.
-const MAX_QUEUED_SPANS: usize = 2048;
-/// Per-export timeout, short so a dead collector does not hold spans (or shutdown) for long.
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
+const MAX_QUEUED_SPANS: usize = MAX_QUEUED_RECORDS;
 
 /// Builds the exporter and provider. Must run inside the SDK runtime's context (tonic spawns
 /// its connection task there) and outside any async context (the blocking HTTP client builds
@@ -66,7 +66,7 @@ pub(crate) fn build_provider(
                 // The same capacity as the budget: the budget refuses first, so the batch
                 // processor never drops a span uncounted.
                 .with_max_queue_size(MAX_QUEUED_SPANS)
-                .with_scheduled_delay(Duration::from_secs(1))
+                .with_scheduled_delay(SCHEDULED_DELAY)
                 .build(),
         )
         .build();
@@ -99,7 +99,7 @@ fn build_exporter(
         #[cfg(feature = "otlp-http")]
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
-            .with_endpoint(http_traces_url(endpoint))
+            .with_endpoint(http_signal_url(endpoint, "traces"))
             .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
             .with_timeout(EXPORT_TIMEOUT)
             .build(),
@@ -118,30 +118,6 @@ pub(crate) fn build_provider(
     Err(compiled_out(config.traces.protocol))
 }
 
-#[allow(dead_code)] // unused when both protocols are compiled in
-fn compiled_out(protocol: OtlpProtocol) -> String {
-    let feature = match protocol {
-        OtlpProtocol::Grpc => "otlp-grpc",
-        OtlpProtocol::HttpProtobuf => "otlp-http",
-    };
-    format!(
-        "OTLP over {} needs the `{feature}` feature of its-telemetry",
-        protocol.as_str()
-    )
-}
-
-/// The OTel spec's rule for `OTEL_EXPORTER_OTLP_ENDPOINT` over HTTP: the signal path is
-/// appended to the base URL; a URL that already names `/v1/traces` is used as it is.
-#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
-pub(crate) fn http_traces_url(endpoint: &str) -> String {
-    let base = endpoint.trim_end_matches('/');
-    if base.ends_with("/v1/traces") {
-        base.to_owned()
-    } else {
-        format!("{base}/v1/traces")
-    }
-}
-
 /// Maps the configured sampler; ratio samplers always come wrapped in `ParentBased` unless the
 /// bare `traceidratio` is asked for (STACK.md trap 11: it fragments traces).
 pub(crate) fn sampler(kind: SamplerKind, ratio: f64) -> Sampler {
@@ -155,26 +131,6 @@ pub(crate) fn sampler(kind: SamplerKind, ratio: f64) -> Sampler {
             Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))
         }
     }
-}
-
-fn resource(config: &TelemetryConfig) -> Resource {
-    let mut attributes = vec![
-        KeyValue::new("service.version", config.service_version.clone()),
-        KeyValue::new("deployment.environment.name", config.environment.clone()),
-        KeyValue::new("telemetry.sdk.name", "its-telemetry"),
-        KeyValue::new("telemetry.sdk.language", "rust"),
-        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
-    ];
-    attributes.extend(
-        config
-            .resource_attributes
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-    );
-    Resource::builder_empty()
-        .with_service_name(config.service_name.clone())
-        .with_attributes(attributes)
-        .build()
 }
 
 /// Hands an ended span to the batch processor only if the export budget has room for it.
@@ -214,16 +170,11 @@ impl<P: SpanProcessor> SpanProcessor for BudgetedProcessor<P> {
 struct ReportingExporter<E> {
     inner: E,
     budget: Arc<ExportBudget>,
-    warned: AtomicBool,
 }
 
 impl<E> ReportingExporter<E> {
     fn new(inner: E, budget: Arc<ExportBudget>) -> Self {
-        Self {
-            inner,
-            budget,
-            warned: AtomicBool::new(false),
-        }
+        Self { inner, budget }
     }
 }
 
@@ -233,11 +184,7 @@ impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
         self.budget.release(spans);
         let result = self.inner.export(batch).await;
         if let Err(error) = &result {
-            self.budget.count_dropped(spans, DropReason::ExportFailed);
-            // Looked up on each failure (a cold path): the exporter is built before the
-            // recorder is installed, so a handle cached at construction would be a no-op.
-            metrics::counter!(sdk::EXPORT_FAILURES.name, "signal" => "traces").increment(1);
-            if !self.warned.swap(true, Ordering::Relaxed) {
+            if self.budget.export_failed(spans) {
                 tracing::warn!(
                     target: "its_telemetry::traces",
                     %error,
@@ -266,16 +213,6 @@ impl<E: SpanExporter> SpanExporter for ReportingExporter<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_endpoint_gets_the_signal_path_once() {
-        assert_eq!(http_traces_url("http://c:4318"), "http://c:4318/v1/traces");
-        assert_eq!(http_traces_url("http://c:4318/"), "http://c:4318/v1/traces");
-        assert_eq!(
-            http_traces_url("http://c:4318/v1/traces"),
-            "http://c:4318/v1/traces"
-        );
-    }
 
     #[test]
     fn ratio_samplers_are_parent_based() {

@@ -16,8 +16,29 @@ pub struct Received {
     pub method: String,
     /// Path of the request URI.
     pub path: String,
-    /// Body bytes.
+    /// Body bytes, as they arrived.
     pub body: Bytes,
+    /// The `Content-Encoding` header (`gzip` from a collector's `otlp_http` exporter).
+    pub content_encoding: Option<String>,
+}
+
+impl Received {
+    /// The body, gunzipped when `Content-Encoding` says gzip.
+    ///
+    /// # Errors
+    /// When a gzip body does not decompress.
+    pub fn decoded_body(&self) -> std::io::Result<Bytes> {
+        if self.content_encoding.as_deref() == Some("gzip") {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&self.body[..]),
+                &mut out,
+            )?;
+            Ok(out.into())
+        } else {
+            Ok(self.body.clone())
+        }
+    }
 }
 
 /// A running sink; stops when dropped.
@@ -60,6 +81,11 @@ impl HttpSink {
                             async move {
                                 let method = req.method().to_string();
                                 let path = req.uri().path().to_owned();
+                                let content_encoding = req
+                                    .headers()
+                                    .get(hyper::header::CONTENT_ENCODING)
+                                    .and_then(|v| v.to_str().ok())
+                                    .map(str::to_owned);
                                 let body = req
                                     .into_body()
                                     .collect()
@@ -69,7 +95,12 @@ impl HttpSink {
                                 store
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
-                                    .push(Received { method, path, body });
+                                    .push(Received {
+                                        method,
+                                        path,
+                                        body,
+                                        content_encoding,
+                                    });
                                 let mut response = hyper::Response::new(Full::new(Bytes::new()));
                                 *response.status_mut() = status;
                                 Ok::<_, std::convert::Infallible>(response)

@@ -42,6 +42,22 @@ pub fn binary() -> PathBuf {
     bin
 }
 
+/// A command running the collector binary with no `ITS_OTELCOL_*` variable inherited from the
+/// test's environment, so the shipped defaults apply unless the caller sets one.
+///
+/// # Panics
+/// As [`binary`].
+#[must_use]
+pub fn command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ITS_OTELCOL_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
 /// Where the collector sends what it receives.
 #[derive(Debug, Clone)]
 pub struct Backends {

@@ -1,10 +1,17 @@
-//! OTLP trace receivers on loopback, gRPC and HTTP/protobuf, that keep every export request so
-//! tests can check the resource (`service.name`) as well as the spans.
+//! OTLP receivers on loopback, gRPC and HTTP/protobuf, for traces and logs, that keep every
+//! export request so tests can check the resource (`service.name`) as well as the spans and log
+//! records — and the raw protobuf bytes of log requests.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -12,6 +19,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
@@ -46,36 +56,113 @@ impl ReceivedSpan {
 
     /// A string attribute of the span.
     pub fn attribute(&self, key: &str) -> Option<String> {
-        self.span
+        attribute_text(&self.span.attributes, key)
+    }
+}
+
+/// One received log record with its resource's `service.name`.
+#[derive(Debug, Clone)]
+pub struct ReceivedLog {
+    /// `service.name` of the resource the record was exported under.
+    pub service_name: Option<String>,
+    /// The instrumentation scope's name (the event's target for its-telemetry).
+    pub scope_name: Option<String>,
+    /// The record.
+    pub record: LogRecord,
+}
+
+impl ReceivedLog {
+    /// Lowercase hex trace id (empty outside a span).
+    pub fn trace_id(&self) -> String {
+        hex(&self.record.trace_id)
+    }
+    /// Lowercase hex span id (empty outside a span).
+    pub fn span_id(&self) -> String {
+        hex(&self.record.span_id)
+    }
+    /// The body as text, if it is a string.
+    pub fn body(&self) -> Option<String> {
+        match self.record.body.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    /// An attribute rendered as text.
+    pub fn attribute(&self, key: &str) -> Option<String> {
+        attribute_text(&self.record.attributes, key)
+    }
+    /// An attribute's typed value.
+    pub fn attribute_value(&self, key: &str) -> Option<&Value> {
+        self.record
             .attributes
             .iter()
             .find(|kv| kv.key == key)
             .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-            .map(|v| match v {
-                Value::StringValue(s) => s.clone(),
-                Value::IntValue(i) => i.to_string(),
-                Value::BoolValue(b) => b.to_string(),
-                Value::DoubleValue(d) => d.to_string(),
-                other => format!("{other:?}"),
-            })
     }
+}
+
+fn attribute_text(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(value_text)
+}
+
+fn value_text(value: &AnyValue) -> Option<String> {
+    value.value.as_ref().map(|v| match v {
+        Value::StringValue(s) => s.clone(),
+        Value::IntValue(i) => i.to_string(),
+        Value::BoolValue(b) => b.to_string(),
+        Value::DoubleValue(d) => d.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
+fn service_name(resource: Option<&Resource>) -> Option<String> {
+    resource.and_then(|r| attribute_text(&r.attributes, "service.name"))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type Store = Arc<Mutex<Vec<ExportTraceServiceRequest>>>;
+type Store<T> = Arc<Mutex<Vec<T>>>;
+
+fn stored<T: Clone>(store: &Store<T>) -> Vec<T> {
+    store.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn store<T>(store: &Store<T>, request: T) {
+    store
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(request);
+}
+
+/// Polls `read` until it returns at least `n` items or `timeout` passes; returns the last read.
+async fn wait_for<T>(n: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let items = read();
+        if items.len() >= n || Instant::now() >= deadline {
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 /// A running receiver; stops when dropped.
 #[derive(Debug)]
 pub enum OtlpReceiver {
-    /// OTLP/gRPC.
+    /// OTLP/gRPC, traces and logs services on one port (as a collector).
     Grpc {
         /// Bound address.
         addr: SocketAddr,
-        /// Export requests received.
-        requests: Store,
+        /// Trace export requests received.
+        requests: Store<ExportTraceServiceRequest>,
+        /// Log export requests received.
+        logs: Store<ExportLogsServiceRequest>,
         /// Server task.
         task: tokio::task::JoinHandle<()>,
     },
@@ -102,15 +189,8 @@ impl OtlpReceiver {
 
     fn requests(&self) -> Vec<ExportTraceServiceRequest> {
         match self {
-            Self::Grpc { requests, .. } => {
-                requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
-            }
-            Self::Http(sink) => sink
-                .received()
-                .into_iter()
-                .filter(|r| r.method == "POST" && r.path == "/v1/traces")
-                .map(|r| ExportTraceServiceRequest::decode(r.body).expect("OTLP protobuf body"))
-                .collect(),
+            Self::Grpc { requests, .. } => stored(requests),
+            Self::Http(sink) => decode_posts(sink, "/v1/traces"),
         }
     }
 
@@ -120,21 +200,54 @@ impl OtlpReceiver {
         self.requests().iter().map(Message::encode_to_vec).collect()
     }
 
+    /// The log export requests received, as protobuf bytes (the HTTP body as it arrived,
+    /// gunzipped; a gRPC request re-encoded): for checks that nothing, in any field, carries a secret.
+    pub fn raw_log_requests(&self) -> Vec<Vec<u8>> {
+        match self {
+            Self::Grpc { logs, .. } => stored(logs).iter().map(Message::encode_to_vec).collect(),
+            Self::Http(sink) => posts(sink, "/v1/logs").map(|b| b.to_vec()).collect(),
+        }
+    }
+
+    fn log_requests(&self) -> Vec<ExportLogsServiceRequest> {
+        match self {
+            Self::Grpc { logs, .. } => stored(logs),
+            Self::Http(sink) => decode_posts(sink, "/v1/logs"),
+        }
+    }
+
+    /// Every log record received so far.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        self.log_requests()
+            .iter()
+            .flat_map(|r| r.resource_logs.iter())
+            .flat_map(|rl| {
+                let service_name = service_name(rl.resource.as_ref());
+                rl.scope_logs.iter().flat_map(move |sl| {
+                    let scope_name = sl.scope.as_ref().map(|s| s.name.clone());
+                    let service_name = service_name.clone();
+                    sl.log_records.iter().map(move |record| ReceivedLog {
+                        service_name: service_name.clone(),
+                        scope_name: scope_name.clone(),
+                        record: record.clone(),
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until at least `n` log records arrived, or `timeout` passed; returns what arrived.
+    pub async fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        wait_for(n, timeout, || self.logs()).await
+    }
+
     /// Every span received so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.requests()
             .iter()
             .flat_map(|r| r.resource_spans.iter())
             .flat_map(|rs| {
-                let service_name = rs.resource.as_ref().and_then(|r| {
-                    r.attributes
-                        .iter()
-                        .find(|kv| kv.key == "service.name")
-                        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                            Value::StringValue(s) => Some(s.clone()),
-                            _ => None,
-                        })
-                });
+                let service_name = service_name(rs.resource.as_ref());
                 rs.scope_spans
                     .iter()
                     .flat_map(|ss| ss.spans.iter())
@@ -148,14 +261,7 @@ impl OtlpReceiver {
 
     /// Waits until at least `n` spans arrived, or `timeout` passed; returns what arrived.
     pub async fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let spans = self.spans();
-            if spans.len() >= n || Instant::now() >= deadline {
-                return spans;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for(n, timeout, || self.spans()).await
     }
 
     /// A gRPC receiver (OTLP/gRPC, port 4317 style); needs a Tokio runtime.
@@ -173,44 +279,77 @@ impl OtlpReceiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Store::default();
+        let logs = Store::default();
         // The collector's OTLP exporter compresses with gzip by default.
-        let service = TraceServiceServer::new(GrpcService(requests.clone(), error))
+        let traces_service = TraceServiceServer::new(GrpcService(requests.clone(), error))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        let logs_service = LogsServiceServer::new(GrpcService(logs.clone(), error))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
         let task = tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
-                .add_service(service)
+                .add_service(traces_service)
+                .add_service(logs_service)
                 .serve_with_incoming(incoming)
                 .await;
         });
         Ok(Self::Grpc {
             addr,
             requests,
+            logs,
             task,
         })
     }
 
-    /// An HTTP/protobuf receiver (`POST /v1/traces`, port 4318 style); needs a Tokio runtime.
+    /// An HTTP/protobuf receiver (`POST /v1/traces`, `/v1/logs`, under any prefix: a collector's
+    /// `otlp_http` exporter posts to `{endpoint}/v1/logs`; port 4318 style); needs a Tokio
+    /// runtime.
     pub async fn http() -> std::io::Result<Self> {
         Ok(Self::Http(HttpSink::start().await?))
     }
 }
 
-struct GrpcService(Store, Option<tonic::Code>);
+/// Bodies of the `POST`s to a path ending in `signal_path`.
+fn posts<'a>(sink: &'a HttpSink, signal_path: &'a str) -> impl Iterator<Item = bytes::Bytes> + 'a {
+    sink.received()
+        .into_iter()
+        .filter(move |r| r.method == "POST" && r.path.ends_with(signal_path))
+        .map(|r| r.decoded_body().expect("a gzip body that decompresses"))
+}
+
+fn decode_posts<T: Message + Default>(sink: &HttpSink, signal_path: &str) -> Vec<T> {
+    posts(sink, signal_path)
+        .map(|body| T::decode(body).expect("OTLP protobuf body"))
+        .collect()
+}
+
+/// Keeps every export request of one signal, and answers with the error, if any.
+struct GrpcService<T>(Store<T>, Option<tonic::Code>);
 
 #[tonic::async_trait]
-impl TraceService for GrpcService {
+impl TraceService for GrpcService<ExportTraceServiceRequest> {
     async fn export(
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(request.into_inner());
+        store(&self.0, request.into_inner());
         match self.1 {
             Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
             None => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for GrpcService<ExportLogsServiceRequest> {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        store(&self.0, request.into_inner());
+        match self.1 {
+            Some(code) => Err(tonic::Status::new(code, "rejected by the test")),
+            None => Ok(tonic::Response::new(ExportLogsServiceResponse::default())),
         }
     }
 }

@@ -46,6 +46,7 @@ async fn every_fault_knob_moves_its_metric() {
     };
     let options = Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 20,
         cameras_per_gateway: 2,
         drift_window: 100,

@@ -83,6 +83,7 @@ async fn example_service_end_to_end() {
     let handle = telemetry.prometheus_handle();
     let options = Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 20,
         cameras_per_gateway: 5,
         drift_window: 100,

@@ -260,6 +260,7 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
     .expect("GPU poller");
     let options = Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 20,
         cameras_per_gateway: 2,
         fps: 5,

@@ -5,9 +5,9 @@
 //! and tests differ in come from `ITS_OTELCOL_*` variables, with docker-compose's as defaults.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use its_telemetry_tests::otelcol::{CONFIG, binary as collector, workspace};
+use its_telemetry_tests::otelcol::{CONFIG, command, workspace};
 use serde_norway::Value;
 
 fn shipped() -> String {
@@ -16,13 +16,8 @@ fn shipped() -> String {
 
 /// Runs `otelcol-its args...` with no `ITS_OTELCOL_*` address variable but those of `env`.
 fn otelcol(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(collector());
+    let mut cmd = command();
     cmd.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("ITS_OTELCOL_") {
-            cmd.env_remove(name);
-        }
-    }
     cmd.envs(env.iter().copied());
     cmd.output().expect("run otelcol-its")
 }

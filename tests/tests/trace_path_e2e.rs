@@ -113,6 +113,7 @@ async fn trace_path_through_the_real_collector() {
     let handle = telemetry.prometheus_handle();
     let options = Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 8,
         cameras_per_gateway: 4,
         summary_every: Duration::ZERO,

@@ -11,7 +11,7 @@ use its_telemetry::instrument_inference;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::faults::{FaultSwitch, Faults};
+use crate::faults::{FaultSwitch, Faults, MAX_LATENCY_SPIKE_MS};
 use crate::rng::Rng;
 
 /// The model the simulator pretends to run.
@@ -81,6 +81,7 @@ const CLASSES: [(&str, f64); 6] = [
 pub struct Detector {
     model: ModelTelemetry,
     gpu: Semaphore,
+    batch_timeout: Duration,
     faults: FaultSwitch,
     rng: Mutex<Rng>,
     drift: Mutex<DriftMonitor>,
@@ -88,12 +89,18 @@ pub struct Detector {
 
 impl Detector {
     /// A detector with `gpu_streams` batches in flight at most and a drift window of
-    /// `drift_window` detections.
+    /// `drift_window` detections. A batch holds its GPU stream for at most `batch_timeout`,
+    /// whatever the fault knobs say: then it fails with [`InferError::GpuTimeout`].
     ///
     /// # Panics
     /// Never in practice: the drift baseline is built from valid confidences.
     #[must_use]
-    pub fn new(gpu_streams: usize, drift_window: usize, faults: FaultSwitch) -> Self {
+    pub fn new(
+        gpu_streams: usize,
+        drift_window: usize,
+        batch_timeout: Duration,
+        faults: FaultSwitch,
+    ) -> Self {
         let mut rng = Rng::new(7);
         // Reference distribution: confidences of the healthy model.
         let baseline: Vec<f64> = (0..5000).map(|_| healthy_confidence(&mut rng)).collect();
@@ -102,6 +109,7 @@ impl Detector {
         Self {
             model: ModelTelemetry::new(MODEL, MODEL_VERSION),
             gpu: Semaphore::new(gpu_streams.max(1)),
+            batch_timeout,
             faults,
             rng: Mutex::new(rng),
             drift: Mutex::new(drift),
@@ -118,7 +126,9 @@ impl Detector {
     /// batch span links to `requests`; the returned link is the batch span, for the requests
     /// to link back.
     ///
-    /// The result is [`InferError`] when the error-rate fault hits this batch.
+    /// The result is [`InferError`] when the error-rate fault hits this batch, and
+    /// [`InferError::GpuTimeout`] when the batch would hold its GPU stream longer than the
+    /// batch timeout (the stream is released at the timeout).
     pub async fn run_batch(
         &self,
         frames: &[Frame],
@@ -126,11 +136,12 @@ impl Detector {
         requests: Vec<&TraceLink>,
     ) -> (Result<Vec<Detection>, InferError>, TraceLink) {
         let _stream = self.gpu.acquire().await;
+        let deadline = tokio::time::Instant::now() + self.batch_timeout;
         let faults = self.faults.get();
         let batch = self.model.start_batch_queued(frames.len(), enqueued_at);
         batch.link_requests(requests);
         let link = batch.trace_link();
-        (self.run_phases(batch, frames, faults).await, link)
+        (self.run_phases(batch, frames, faults, deadline).await, link)
     }
 
     async fn run_phases(
@@ -138,9 +149,14 @@ impl Detector {
         mut batch: BatchGuard,
         frames: &[Frame],
         faults: Faults,
+        deadline: tokio::time::Instant,
     ) -> Result<Vec<Detection>, InferError> {
         batch.phase(Phase::Preprocess);
-        tokio::time::sleep(Duration::from_micros(200 + 40 * frames.len() as u64)).await;
+        let preprocess = Duration::from_micros(200 + 40 * frames.len() as u64);
+        if !work_until(preprocess, deadline).await {
+            batch.error(InferError::GpuTimeout.reason());
+            return Err(InferError::GpuTimeout);
+        }
 
         batch.phase(Phase::Infer);
         let (latency, failure) = {
@@ -151,7 +167,8 @@ impl Detector {
             if rng.chance(0.01) {
                 ms += 25.0 + 40.0 * rng.unit();
             }
-            ms += faults.latency_spike_ms as f64;
+            // In-process callers may set any value; the deadline below bounds it anyway.
+            ms += faults.latency_spike_ms.min(MAX_LATENCY_SPIKE_MS) as f64;
             let failure = rng.chance(faults.error_rate).then(|| {
                 if rng.chance(0.7) {
                     InferError::GpuTimeout
@@ -161,7 +178,10 @@ impl Detector {
             });
             (Duration::from_secs_f64(ms / 1000.0), failure)
         };
-        tokio::time::sleep(latency).await;
+        if !work_until(latency, deadline).await {
+            batch.error(InferError::GpuTimeout.reason());
+            return Err(InferError::GpuTimeout);
+        }
         if let Some(error) = failure {
             batch.error(error.reason());
             return Err(error);
@@ -219,6 +239,21 @@ impl Detector {
     }
 }
 
+/// Simulated GPU work of `took`, cut off at `deadline`: true when it finished in time.
+async fn work_until(took: Duration, deadline: tokio::time::Instant) -> bool {
+    let done = tokio::time::Instant::now().checked_add(took);
+    match done {
+        Some(done) if done <= deadline => {
+            tokio::time::sleep_until(done).await;
+            true
+        }
+        _ => {
+            tokio::time::sleep_until(deadline).await;
+            false
+        }
+    }
+}
+
 /// A second-stage model, instrumented with the attribute: speed from track displacement.
 #[instrument_inference(model = "speed-estimator", version = "1.3", batch = detections.len(), skip_all)]
 fn estimate_speeds(mut detections: Vec<Detection>) -> Vec<Detection> {
@@ -232,4 +267,44 @@ fn estimate_speeds(mut detections: Vec<Detection>) -> Vec<Detection> {
 /// Confidence of a healthy model: most detections between 0.8 and 0.99.
 fn healthy_confidence(rng: &mut Rng) -> f64 {
     (0.78 + 0.21 * rng.unit().sqrt()).min(0.999)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(n: usize) -> Vec<Frame> {
+        (0..n)
+            .map(|i| Frame {
+                camera_id: format!("cam-{i:04}"),
+                timestamp_ms: 0,
+                size_bytes: 1000,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn no_latency_spike_holds_the_gpu_beyond_the_batch_timeout() {
+        let faults = FaultSwitch::new(Faults {
+            latency_spike_ms: u64::MAX,
+            ..Faults::default()
+        });
+        // One GPU stream: the second batch only runs once the first has released it.
+        let detector = Detector::new(1, 100, Duration::from_millis(500), faults.clone());
+        let batch = frames(4);
+        let started = Instant::now();
+        let (first, second) = tokio::join!(
+            detector.run_batch(&batch, started, Vec::new()),
+            detector.run_batch(&batch, started, Vec::new()),
+        );
+        assert_eq!(first.0, Err(InferError::GpuTimeout));
+        assert_eq!(second.0, Err(InferError::GpuTimeout));
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(5), "{took:?}");
+
+        // Healthy again: batches succeed within the same timeout.
+        faults.set(Faults::default());
+        let (result, _) = detector.run_batch(&batch, Instant::now(), Vec::new()).await;
+        assert!(result.is_ok(), "{result:?}");
+    }
 }

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::fmt::Display;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use clap::builder::BoolishValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
-use crate::faults::Faults;
+use crate::faults::{Faults, MAX_LATENCY_SPIKE_MS};
 
 /// Everything the service can be told; telemetry itself is configured by the SDK's own
 /// variables (`OTEL_*`, `ITS_TELEMETRY_*`).
@@ -19,6 +20,12 @@ use crate::faults::Faults;
 pub struct Options {
     /// Address of the detection API.
     pub listen: SocketAddr,
+    /// Address of the admin API (`/admin/faults`): loopback by default; any other address needs
+    /// [`admin_token_file`](Self::admin_token_file).
+    pub admin_listen: SocketAddr,
+    /// A file holding the bearer token the admin API requires (`Authorization: Bearer …`);
+    /// `None`: no token, which is only allowed on a loopback `admin_listen`.
+    pub admin_token_file: Option<PathBuf>,
     /// Simulated cameras (0 turns the simulator off).
     pub cameras: usize,
     /// Frames per second per camera.
@@ -33,12 +40,17 @@ pub struct Options {
     pub max_request_frames: usize,
     /// Batches running on the simulated GPU at once.
     pub gpu_streams: usize,
+    /// Longest a batch may hold a GPU stream; beyond it the batch fails with `gpu_timeout`.
+    pub batch_timeout: Duration,
     /// Detections in the drift monitor's sliding window.
     pub drift_window: usize,
     /// Stop after this long (`None`: until Ctrl-C or SIGTERM).
     pub duration: Option<Duration>,
     /// Seconds between summary lines on the terminal (0: none).
     pub summary_every: Duration,
+    /// After Ctrl-C or SIGTERM, how long to drain before exiting anyway (with a message and a
+    /// non-zero status). Read by `main.rs`.
+    pub shutdown_timeout: Duration,
     /// Faults to inject from the start.
     pub faults: Faults,
 }
@@ -49,6 +61,8 @@ mod defaults {
 
     pub(super) const LISTEN: SocketAddr =
         SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080));
+    pub(super) const ADMIN_LISTEN: SocketAddr =
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8081));
     pub(super) const CAMERAS: usize = 1000;
     pub(super) const FPS: u32 = 5;
     pub(super) const CAMERAS_PER_GATEWAY: usize = 50;
@@ -56,6 +70,8 @@ mod defaults {
     pub(super) const MAX_WAIT_MS: u64 = 10;
     pub(super) const MAX_REQUEST_FRAMES: usize = 256;
     pub(super) const GPU_STREAMS: usize = 4;
+    pub(super) const BATCH_TIMEOUT_MS: u64 = 5_000;
+    pub(super) const SHUTDOWN_TIMEOUT_SECONDS: u64 = 10;
     pub(super) const DRIFT_WINDOW: usize = 2000;
     pub(super) const SUMMARY_SECONDS: u64 = 5;
 }
@@ -64,6 +80,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             listen: defaults::LISTEN,
+            admin_listen: defaults::ADMIN_LISTEN,
+            admin_token_file: None,
             cameras: defaults::CAMERAS,
             fps: defaults::FPS,
             cameras_per_gateway: defaults::CAMERAS_PER_GATEWAY,
@@ -71,9 +89,11 @@ impl Default for Options {
             max_wait: Duration::from_millis(defaults::MAX_WAIT_MS),
             max_request_frames: defaults::MAX_REQUEST_FRAMES,
             gpu_streams: defaults::GPU_STREAMS,
+            batch_timeout: Duration::from_millis(defaults::BATCH_TIMEOUT_MS),
             drift_window: defaults::DRIFT_WINDOW,
             duration: None,
             summary_every: Duration::from_secs(defaults::SUMMARY_SECONDS),
+            shutdown_timeout: Duration::from_secs(defaults::SHUTDOWN_TIMEOUT_SECONDS),
             faults: Faults::default(),
         }
     }
@@ -108,8 +128,8 @@ impl Options {
 }
 
 const SCALE: &str = "Service and scale";
-const FAULT_KNOBS: &str =
-    r#"Fault knobs (change them at run time with PUT /admin/faults, e.g. {"error_rate": 0.2})"#;
+const ADMIN: &str = "Admin API (PUT /admin/faults) and shutdown";
+const FAULT_KNOBS: &str = r#"Fault knobs (change them at run time with PUT /admin/faults on the admin address, e.g. {"error_rate": 0.2})"#;
 
 /// The command line as clap sees it; [`Options`] is what the service uses.
 #[derive(Debug, Clone, Parser)]
@@ -154,6 +174,10 @@ struct Cli {
     #[arg(long, value_name = "N", env = "ITS_EXAMPLE_GPU_STREAMS", help_heading = SCALE,
           default_value_t = defaults::GPU_STREAMS, value_parser = at_least(1_usize))]
     gpu_streams: usize,
+    /// Longest a batch holds a GPU stream, in milliseconds (then it fails: gpu_timeout)
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_BATCH_TIMEOUT_MS", help_heading = SCALE,
+          default_value_t = defaults::BATCH_TIMEOUT_MS, value_parser = between(1_u64, 60_000))]
+    batch_timeout_ms: u64,
     /// Detections in the drift window
     #[arg(long, value_name = "N", env = "ITS_EXAMPLE_DRIFT_WINDOW", help_heading = SCALE,
           default_value_t = defaults::DRIFT_WINDOW, value_parser = at_least(1_usize))]
@@ -167,13 +191,25 @@ struct Cli {
           default_value_t = defaults::SUMMARY_SECONDS, value_parser = at_least(0_u64))]
     summary_seconds: u64,
 
+    /// Admin API address; not loopback needs --admin-token-file
+    #[arg(long, value_name = "ADDR", env = "ITS_EXAMPLE_ADMIN_LISTEN", help_heading = ADMIN,
+          default_value_t = defaults::ADMIN_LISTEN, value_parser = address)]
+    admin_listen: SocketAddr,
+    /// File with the bearer token the admin API requires (unset: no token, loopback only)
+    #[arg(long, value_name = "FILE", env = "ITS_EXAMPLE_ADMIN_TOKEN_FILE", help_heading = ADMIN)]
+    admin_token_file: Option<PathBuf>,
+    /// After Ctrl-C or SIGTERM, exit anyway after N seconds (a second signal exits at once)
+    #[arg(long, value_name = "N", env = "ITS_EXAMPLE_SHUTDOWN_TIMEOUT_SECS", help_heading = ADMIN,
+          default_value_t = defaults::SHUTDOWN_TIMEOUT_SECONDS, value_parser = between(1_u64, 3600))]
+    shutdown_timeout_secs: u64,
+
     /// Share of batches that fail, 0-1
     #[arg(long, value_name = "R", env = "ITS_FAULT_ERROR_RATE", help_heading = FAULT_KNOBS,
           default_value_t = 0.0, value_parser = ratio)]
     error_rate: f64,
-    /// Extra model latency per batch, in milliseconds
+    /// Extra model latency per batch, in milliseconds, 0-10000
     #[arg(long, value_name = "N", env = "ITS_FAULT_LATENCY_SPIKE_MS", help_heading = FAULT_KNOBS,
-          default_value_t = 0, value_parser = at_least(0_u64))]
+          default_value_t = 0, value_parser = between(0_u64, MAX_LATENCY_SPIKE_MS))]
     latency_spike_ms: u64,
     /// Share of cameras offline, 0-1
     #[arg(long, value_name = "R", env = "ITS_FAULT_CAMERA_OUTAGE", help_heading = FAULT_KNOBS,
@@ -197,6 +233,8 @@ impl From<Cli> for Options {
     fn from(cli: Cli) -> Self {
         Self {
             listen: cli.listen,
+            admin_listen: cli.admin_listen,
+            admin_token_file: cli.admin_token_file,
             cameras: cli.cameras,
             fps: cli.fps,
             cameras_per_gateway: cli.cameras_per_gateway,
@@ -204,9 +242,11 @@ impl From<Cli> for Options {
             max_wait: Duration::from_millis(cli.max_wait_ms),
             max_request_frames: cli.max_request_frames,
             gpu_streams: cli.gpu_streams,
+            batch_timeout: Duration::from_millis(cli.batch_timeout_ms),
             drift_window: cli.drift_window,
             duration: cli.seconds.map(Duration::from_secs),
             summary_every: Duration::from_secs(cli.summary_seconds),
+            shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_secs),
             faults: Faults {
                 error_rate: cli.error_rate,
                 latency_spike_ms: cli.latency_spike_ms,
@@ -239,6 +279,23 @@ where
             .map_err(|_| "expected a whole number".to_owned())?;
         if x < min {
             return Err(format!("must be at least {min}"));
+        }
+        Ok(x)
+    }
+}
+
+/// A whole number between `min` and `max`.
+fn between<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + Display + Copy + Send + Sync + 'static,
+{
+    move |value: &str| {
+        let x: T = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+        if x < min || x > max {
+            return Err(format!("must be between {min} and {max}"));
         }
         Ok(x)
     }
@@ -318,7 +375,7 @@ mod tests {
     use super::*;
 
     /// Every flag, with the variable that stands in for it.
-    const FLAGS: [(&str, &str); 17] = [
+    const FLAGS: [(&str, &str); 21] = [
         ("--listen", "ITS_EXAMPLE_LISTEN"),
         ("--cameras", "ITS_EXAMPLE_CAMERAS"),
         ("--fps", "ITS_EXAMPLE_FPS"),
@@ -327,9 +384,16 @@ mod tests {
         ("--max-wait-ms", "ITS_EXAMPLE_MAX_WAIT_MS"),
         ("--max-request-frames", "ITS_EXAMPLE_MAX_REQUEST_FRAMES"),
         ("--gpu-streams", "ITS_EXAMPLE_GPU_STREAMS"),
+        ("--batch-timeout-ms", "ITS_EXAMPLE_BATCH_TIMEOUT_MS"),
         ("--drift-window", "ITS_EXAMPLE_DRIFT_WINDOW"),
         ("--seconds", "ITS_EXAMPLE_SECONDS"),
         ("--summary-seconds", "ITS_EXAMPLE_SUMMARY_SECONDS"),
+        ("--admin-listen", "ITS_EXAMPLE_ADMIN_LISTEN"),
+        ("--admin-token-file", "ITS_EXAMPLE_ADMIN_TOKEN_FILE"),
+        (
+            "--shutdown-timeout-secs",
+            "ITS_EXAMPLE_SHUTDOWN_TIMEOUT_SECS",
+        ),
         ("--error-rate", "ITS_FAULT_ERROR_RATE"),
         ("--latency-spike-ms", "ITS_FAULT_LATENCY_SPIKE_MS"),
         ("--camera-outage", "ITS_FAULT_CAMERA_OUTAGE"),
@@ -422,9 +486,13 @@ mod tests {
             ("ITS_EXAMPLE_MAX_WAIT_MS", "25"),
             ("ITS_EXAMPLE_MAX_REQUEST_FRAMES", "64"),
             ("ITS_EXAMPLE_GPU_STREAMS", "2"),
+            ("ITS_EXAMPLE_BATCH_TIMEOUT_MS", "750"),
             ("ITS_EXAMPLE_DRIFT_WINDOW", "500"),
             ("ITS_EXAMPLE_SECONDS", "30"),
             ("ITS_EXAMPLE_SUMMARY_SECONDS", "0"),
+            ("ITS_EXAMPLE_ADMIN_LISTEN", "0.0.0.0:9002"),
+            ("ITS_EXAMPLE_ADMIN_TOKEN_FILE", "/run/secrets/admin-token"),
+            ("ITS_EXAMPLE_SHUTDOWN_TIMEOUT_SECS", "3"),
             ("ITS_FAULT_ERROR_RATE", "0.25"),
             ("ITS_FAULT_LATENCY_SPIKE_MS", "120"),
             ("ITS_FAULT_CAMERA_OUTAGE", "0.5"),
@@ -439,6 +507,8 @@ mod tests {
         );
         let expected = Options {
             listen: "127.0.0.1:9001".parse().expect("addr"),
+            admin_listen: "0.0.0.0:9002".parse().expect("addr"),
+            admin_token_file: Some("/run/secrets/admin-token".into()),
             cameras: 7,
             fps: 11,
             cameras_per_gateway: 3,
@@ -446,9 +516,11 @@ mod tests {
             max_wait: Duration::from_millis(25),
             max_request_frames: 64,
             gpu_streams: 2,
+            batch_timeout: Duration::from_millis(750),
             drift_window: 500,
             duration: Some(Duration::from_secs(30)),
             summary_every: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(3),
             faults: Faults {
                 error_rate: 0.25,
                 latency_spike_ms: 120,
@@ -527,6 +599,31 @@ mod tests {
             ),
             (&["--listen", "localhost"], "--listen", "expected IP:port"),
             (&["--seconds", "0"], "--seconds", "must be at least 1"),
+            (
+                &["--latency-spike-ms", "18446744073709551615"],
+                "--latency-spike-ms",
+                "between 0 and 10000",
+            ),
+            (
+                &["--latency-spike-ms", "18446744073709551616"],
+                "--latency-spike-ms",
+                "from 0 to 10000",
+            ),
+            (
+                &["--batch-timeout-ms", "0"],
+                "--batch-timeout-ms",
+                "between 1 and 60000",
+            ),
+            (
+                &["--shutdown-timeout-secs", "0"],
+                "--shutdown-timeout-secs",
+                "between 1 and 3600",
+            ),
+            (
+                &["--admin-listen", "localhost:8081"],
+                "--admin-listen",
+                "expected IP:port",
+            ),
         ] {
             let error = parse(args).expect_err("invalid").to_string();
             assert!(error.contains(flag), "{args:?}: {error}");
@@ -562,11 +659,18 @@ mod tests {
             assert!(help.contains(var), "{var} missing from help:\n{help}");
         }
         let scale = help.find(SCALE).expect("scale heading");
+        assert!(help.contains(ADMIN), "admin heading missing:\n{help}");
         let faults = help.find(FAULT_KNOBS).expect("fault heading");
         assert!(scale < help.find("--max-batch").expect("flag"));
         assert!(help.find("--summary-seconds").expect("flag") < faults);
         assert!(faults < help.find("--error-rate").expect("flag"));
-        for default in ["0.0.0.0:8080", "1000", "2000", "until Ctrl-C"] {
+        for default in [
+            "0.0.0.0:8080",
+            "127.0.0.1:8081",
+            "1000",
+            "2000",
+            "until Ctrl-C",
+        ] {
             assert!(
                 help.contains(default),
                 "{default} missing from help:\n{help}"

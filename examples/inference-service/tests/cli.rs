@@ -102,6 +102,7 @@ async fn start_reports_the_address_in_use() {
     let (_taken, addr) = taken_port();
     let options = Options {
         listen: addr,
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
         cameras: 0,
         summary_every: Duration::ZERO,
         ..Options::default()
@@ -117,4 +118,26 @@ async fn start_reports_the_address_in_use() {
     let message = error.to_string();
     assert!(message.contains(&addr.to_string()), "{message}");
     assert!(message.contains("--listen"), "{message}");
+}
+
+#[test]
+fn an_admin_address_beyond_loopback_without_a_token_is_refused() {
+    let output = service(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "0.0.0.0:0",
+            "--cameras",
+            "0",
+            "--seconds",
+            "1",
+        ],
+        &[],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(message.contains("not a loopback address"), "{message}");
+    assert!(message.contains("--admin-token-file"), "{message}");
 }

@@ -21,7 +21,7 @@ pub const LABEL_OVERFLOW: MetricDescriptor = MetricDescriptor::counter(
 pub const EXPORT_FAILURES: MetricDescriptor = MetricDescriptor::counter(
     Sdk,
     "its_telemetry_export_failures_total",
-    "Telemetry exports that failed, by signal (traces or metrics_push).",
+    "Telemetry exports that failed, by signal (traces, logs or metrics_push).",
     &["signal"],
 );
 

@@ -7,6 +7,7 @@ use crate::prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
 use super::background::BackgroundRuntime;
+use super::log_pipeline::LogPipeline;
 use super::trace_pipeline::TracePipeline;
 #[cfg(feature = "push-gateway")]
 use crate::prometheus::push_gateway;
@@ -18,6 +19,9 @@ pub enum ShutdownError {
     /// Flushing or shutting down the trace pipeline failed.
     #[error("trace pipeline shutdown failed: {0}")]
     Traces(String),
+    /// Flushing or shutting down the OTLP log pipeline failed.
+    #[error("log pipeline shutdown failed: {0}")]
+    Logs(String),
     /// Shutdown did not finish within the configured bound; it goes on in the background.
     #[error("telemetry shutdown did not finish within {0:?}")]
     TimedOut(Duration),
@@ -40,6 +44,7 @@ pub(super) struct Background {
     pub(super) runtime: BackgroundRuntime,
     pub(super) shutdown_tx: watch::Sender<bool>,
     pub(super) traces: Option<TracePipeline>,
+    pub(super) logs: Option<LogPipeline>,
     #[cfg(feature = "push-gateway")]
     pub(super) pusher: Option<push_gateway::Pusher>,
 }
@@ -88,13 +93,24 @@ impl TelemetryGuard {
                     runtime,
                     shutdown_tx,
                     traces,
+                    logs,
                     #[cfg(feature = "push-gateway")]
                     pusher,
                 } = background;
+                let started = std::time::Instant::now();
                 let mut result = Ok(());
                 if let Some(traces) = traces {
                     if let Err(e) = traces.shutdown(timeout) {
                         result = Err(ShutdownError::Traces(e));
+                    }
+                }
+                if let Some(logs) = logs {
+                    // What the span pipeline left of the bound (a little at least, to flush).
+                    let left = timeout
+                        .saturating_sub(started.elapsed())
+                        .max(Duration::from_millis(100));
+                    if let Err(e) = logs.shutdown(left) {
+                        result = result.and(Err(ShutdownError::Logs(e)));
                     }
                 }
                 #[cfg(feature = "push-gateway")]

@@ -11,6 +11,7 @@
 
 mod background;
 mod guard;
+mod log_pipeline;
 mod telemetry;
 mod trace_pipeline;
 
@@ -61,6 +62,14 @@ pub enum InitError {
     /// The OTLP exporter could not be built, or its host does not resolve.
     #[error("cannot build the OTLP trace exporter for {endpoint} (traces.endpoint): {message}")]
     TraceExporter {
+        /// The configured endpoint.
+        endpoint: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The OTLP log exporter (`logs.otlp`) could not be built, or its host does not resolve.
+    #[error("cannot build the OTLP log exporter for {endpoint} (logs.otlp): {message}")]
+    LogExporter {
         /// The configured endpoint.
         endpoint: String,
         /// What went wrong.

@@ -17,6 +17,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::InitError;
 use super::background::BackgroundRuntime;
 use super::guard::{Background, TelemetryGuard};
+use super::log_pipeline::LogPipeline;
 use super::trace_pipeline::TracePipeline;
 use crate::config::{ConfigError, TelemetryConfig};
 use crate::logs::{LogLayer, Scrubber};
@@ -74,6 +75,7 @@ pub struct Telemetry {
     recorder: Option<PrometheusRecorder>,
     listener: Option<std::net::TcpListener>,
     traces: Option<TracePipeline>,
+    logs: Option<LogPipeline>,
     scrubber: Scrubber,
 }
 
@@ -96,6 +98,7 @@ impl Telemetry {
                 recorder: None,
                 listener: None,
                 traces: None,
+                logs: None,
                 scrubber,
             });
         }
@@ -117,8 +120,18 @@ impl Telemetry {
             .handle()
             .ok_or_else(|| InitError::Runtime(std::io::Error::other("runtime stopped")))?;
         let traces = TracePipeline::build(&config, handle)?;
+        let logs = match LogPipeline::build(&config, handle) {
+            Ok(logs) => logs,
+            Err(e) => {
+                if let Some(traces) = traces {
+                    traces.discard();
+                }
+                return Err(e);
+            }
+        };
         Ok(Self {
             traces,
+            logs,
             runtime: Some(runtime),
             recorder,
             listener,
@@ -182,6 +195,18 @@ impl Telemetry {
         })
     }
 
+    /// The layer that exports each event as an OpenTelemetry log record over OTLP, scrubbed
+    /// like the log lines and carrying trace and span ids (feature `otlp-logs`); `None` unless
+    /// `logs.otlp` is on and telemetry is enabled. [`install`](Self::install) adds it; add it to
+    /// your own subscriber with [`install_without_subscriber`](Self::install_without_subscriber).
+    #[cfg(feature = "otlp-logs")]
+    #[must_use]
+    pub fn otlp_log_layer(&self) -> Option<crate::logs::OtlpLogLayer> {
+        self.logs
+            .as_ref()
+            .map(|logs| logs.layer(self.scrubber.clone()))
+    }
+
     /// The configured level filter (`logs.filter`), with chatty exporter dependencies kept
     /// quiet unless the filter names them.
     #[must_use]
@@ -219,10 +244,15 @@ impl Telemetry {
         let spans = self.traces.is_some().then(|| self.otel_layer());
         #[cfg(not(feature = "traces"))]
         let spans: Option<tracing_subscriber::layer::Identity> = None;
+        #[cfg(feature = "otlp-logs")]
+        let records = self.otlp_log_layer();
+        #[cfg(not(feature = "otlp-logs"))]
+        let records: Option<tracing_subscriber::layer::Identity> = None;
         let subscriber = tracing_subscriber::registry()
             .with(self.filter())
             .with(spans)
-            .with(logs);
+            .with(logs)
+            .with(records);
         let must_own_subscriber = self.config.logs.enabled;
         self.install_with(
             move || match tracing::subscriber::set_global_default(subscriber) {
@@ -281,6 +311,9 @@ impl Telemetry {
         if let Some(traces) = self.traces {
             traces.discard();
         }
+        if let Some(logs) = self.logs {
+            logs.discard();
+        }
     }
 
     /// Everything after the point of no failure: the recorder's target, limits, propagation,
@@ -292,6 +325,7 @@ impl Telemetry {
             recorder,
             listener,
             traces,
+            logs,
             scrubber: _,
         } = self;
         if subscriber == SubscriberOutcome::KeptApplications {
@@ -368,6 +402,7 @@ impl Telemetry {
         tracing::debug!(
             metrics = ?metrics_addr,
             traces = ?config.traces.endpoint,
+            otlp_logs = config.logs.otlp && !config.disabled,
             "its-telemetry initialized"
         );
         TelemetryGuard {
@@ -377,6 +412,7 @@ impl Telemetry {
                 runtime,
                 shutdown_tx,
                 traces,
+                logs,
                 #[cfg(feature = "push-gateway")]
                 pusher,
             }),

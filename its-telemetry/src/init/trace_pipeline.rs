@@ -6,6 +6,8 @@
 pub(super) use disabled::TracePipeline;
 #[cfg(feature = "traces")]
 pub(super) use enabled::TracePipeline;
+#[cfg(feature = "otlp-logs")]
+pub(super) use enabled::{InitThread, on_init_thread};
 
 #[cfg(feature = "traces")]
 mod enabled {
@@ -87,25 +89,44 @@ mod enabled {
         endpoint: String,
     ) -> Result<SdkTracerProvider, InitError> {
         let config = config.clone();
+        on_init_thread(runtime, &endpoint, move |endpoint| {
+            traces::build_provider(&config, endpoint)
+        })
+        .map_err(|failure| match failure {
+            InitThread::Spawn(e) => InitError::Runtime(e),
+            InitThread::Failed(message) => InitError::TraceExporter { endpoint, message },
+        })
+    }
+
+    /// Why [`on_init_thread`] failed.
+    pub(in crate::init) enum InitThread {
+        /// The thread could not be started.
+        Spawn(std::io::Error),
+        /// What the build reported (or that it panicked).
+        Failed(String),
+    }
+
+    /// Resolves `endpoint`'s host, then runs `build` on a plain thread inside the SDK
+    /// runtime's context: the tonic exporter needs that context, and the blocking HTTP client
+    /// must not be created inside an async one. Shared by every signal's exporter.
+    pub(in crate::init) fn on_init_thread<T: Send + 'static>(
+        runtime: &tokio::runtime::Handle,
+        endpoint: &str,
+        build: impl FnOnce(&str) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, InitThread> {
         let runtime = runtime.clone();
-        let failed = |message: String| InitError::TraceExporter {
-            endpoint: endpoint.clone(),
-            message,
-        };
+        let endpoint = endpoint.to_owned();
         std::thread::Builder::new()
             .name("its-telemetry-init".into())
-            .spawn({
-                let endpoint = endpoint.clone();
-                move || {
-                    resolve_host(&endpoint)?;
-                    let _entered = runtime.enter();
-                    traces::build_provider(&config, &endpoint)
-                }
+            .spawn(move || {
+                resolve_host(&endpoint)?;
+                let _entered = runtime.enter();
+                build(&endpoint)
             })
-            .map_err(InitError::Runtime)?
+            .map_err(InitThread::Spawn)?
             .join()
             .unwrap_or_else(|_| Err("exporter construction panicked".to_owned()))
-            .map_err(failed)
+            .map_err(InitThread::Failed)
     }
 
     /// Resolves the endpoint's host now, so a typo is an error at init rather than a stream of

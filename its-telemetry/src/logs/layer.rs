@@ -6,16 +6,16 @@ use std::io::{self, Write as _};
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId};
+use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceFlags, TraceId};
 use serde::{Deserialize, Serialize};
-use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::fields::{FieldSink, ScrubbingVisitor, Value};
 use super::timestamp::{push_decimal, push_rfc3339_micros};
-use crate::privacy::{FIELD_MARKER, Scrubber};
+use crate::privacy::Scrubber;
 
 /// How each log line is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -183,12 +183,14 @@ impl<W> LogLayer<W> {
             fields,
             scratch,
         } = buffers;
-        event.record(&mut FieldVisitor {
-            format: self.format,
+        event.record(&mut ScrubbingVisitor {
             scrubber: &self.scrubber,
-            message,
-            fields,
             scratch,
+            sink: LineFields {
+                format: self.format,
+                message,
+                fields,
+            },
         });
 
         let meta = event.metadata();
@@ -256,13 +258,22 @@ impl<W> LogLayer<W> {
 /// tracing-opentelemetry attaches a span's OTel context when the tracing span
 /// is entered, so the current context is the event's span. An event with an
 /// explicit `parent:` outside the entered span gets the entered span's ids.
-fn current_otel_ids() -> Option<(TraceId, SpanId)> {
+pub(super) fn current_otel_ids() -> Option<(TraceId, SpanId)> {
+    current_otel_context().map(|(trace_id, span_id, _)| (trace_id, span_id))
+}
+
+/// [`current_otel_ids`] with the span's trace flags (sampled or not), for OTLP log records.
+pub(super) fn current_otel_context() -> Option<(TraceId, SpanId, TraceFlags)> {
     opentelemetry::Context::map_current(|cx| {
         let span = cx.span();
         let span_context = span.span_context();
-        span_context
-            .is_valid()
-            .then(|| (span_context.trace_id(), span_context.span_id()))
+        span_context.is_valid().then(|| {
+            (
+                span_context.trace_id(),
+                span_context.span_id(),
+                span_context.trace_flags(),
+            )
+        })
     })
 }
 
@@ -315,140 +326,67 @@ thread_local! {
     };
 }
 
-/// Records an event's fields into the buffers, scrubbing every text value.
-struct FieldVisitor<'a> {
+/// Writes scrubbed fields into the line buffers: `"k":v,…` (JSON) or ` k=v…` (pretty).
+struct LineFields<'a> {
     format: LogFormat,
-    scrubber: &'a Scrubber,
     message: &'a mut String,
     fields: &'a mut String,
-    scratch: &'a mut String,
 }
 
-impl FieldVisitor<'_> {
+impl LineFields<'_> {
     /// Starts a field: `,"name":` (JSON) or ` name=` (pretty).
-    fn push_key(&mut self, field: &Field) {
+    fn push_key(&mut self, name: &str) {
         match self.format {
             LogFormat::Json => {
                 if !self.fields.is_empty() {
                     self.fields.push(',');
                 }
-                push_json_string(self.fields, field.name());
+                push_json_string(self.fields, name);
                 self.fields.push(':');
             }
             LogFormat::Pretty => {
                 self.fields.push(' ');
-                push_escaped(self.fields, field.name(), Escape::ControlOnly);
+                push_escaped(self.fields, name, Escape::ControlOnly);
                 self.fields.push('=');
             }
         }
     }
-
-    fn record_text(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            let clean = self.scrubber.scrub(value);
-            let escape = match self.format {
-                LogFormat::Json => Escape::Json,
-                LogFormat::Pretty => Escape::ControlOnly,
-            };
-            push_escaped(self.message, &clean, escape);
-            return;
-        }
-        self.push_key(field);
-        if self.scrubber.is_sensitive_field(field.name()) {
-            push_json_string(self.fields, FIELD_MARKER);
-        } else {
-            push_json_string(self.fields, &self.scrubber.scrub(value));
-        }
-    }
-
-    /// A number or bool, written as is unless the field name is sensitive.
-    fn record_plain(&mut self, field: &Field, write_value: impl FnOnce(&mut String)) {
-        self.push_key(field);
-        if self.scrubber.is_sensitive_field(field.name()) {
-            push_json_string(self.fields, FIELD_MARKER);
-        } else {
-            write_value(self.fields);
-        }
-    }
-
-    /// Formats `value` into the scratch buffer, then records it as text.
-    fn record_formatted(&mut self, field: &Field, value: fmt::Arguments<'_>) {
-        let mut scratch = std::mem::take(self.scratch);
-        scratch.clear();
-        let _ = scratch.write_fmt(value);
-        self.record_text(field, &scratch);
-        *self.scratch = scratch; // Keep the capacity for the next value.
-    }
 }
 
-impl Visit for FieldVisitor<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.record_text(field, value);
+impl FieldSink for LineFields<'_> {
+    fn message(&mut self, message: &str) {
+        let escape = match self.format {
+            LogFormat::Json => Escape::Json,
+            LogFormat::Pretty => Escape::ControlOnly,
+        };
+        push_escaped(self.message, message, escape);
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.record_formatted(field, format_args!("{value:?}"));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.record_formatted(field, format_args!("{}", ErrorChain(value)));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.record_plain(field, |out| {
-            out.push_str(if value { "true" } else { "false" })
-        });
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.record_plain(field, |out| push_decimal(out, value, 1));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.record_plain(field, |out| {
-            if value < 0 {
-                out.push('-');
+    fn field(&mut self, name: &'static str, value: Value<'_>) {
+        self.push_key(name);
+        let out = &mut *self.fields;
+        match value {
+            Value::Text(text) | Value::Redacted(text) => push_json_string(out, text),
+            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Value::U64(n) => push_decimal(out, n, 1),
+            Value::I64(n) => {
+                if n < 0 {
+                    out.push('-');
+                }
+                push_decimal(out, n.unsigned_abs(), 1);
             }
-            push_decimal(out, value.unsigned_abs(), 1);
-        });
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.record_plain(field, |out| {
-            let _ = write!(out, "{value}");
-        });
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.record_plain(field, |out| {
-            let _ = write!(out, "{value}");
-        });
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.record_plain(field, |out| {
-            if value.is_finite() {
-                let _ = write!(out, "{value}");
-            } else {
-                // JSON has no NaN or infinity.
-                push_json_string(out, &value.to_string());
+            Value::U128(n) => {
+                let _ = write!(out, "{n}");
             }
-        });
-    }
-}
-
-/// Displays an error followed by its sources: `outer: inner: root cause`.
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
+            Value::I128(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::F64(x) if x.is_finite() => {
+                let _ = write!(out, "{x}");
+            }
+            // JSON has no NaN or infinity.
+            Value::F64(x) => push_json_string(out, &x.to_string()),
         }
-        Ok(())
     }
 }
 
@@ -506,6 +444,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 mod tests {
     use super::*;
     use crate::logs::ScrubConfig;
+    use crate::privacy::FIELD_MARKER;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, UNIX_EPOCH};
     use tracing::{info, info_span, warn};

@@ -32,10 +32,15 @@
 //! });
 //! ```
 
+mod fields;
 mod layer;
+#[cfg(feature = "otlp-logs")]
+pub(crate) mod otlp;
 mod timestamp;
 
 pub use layer::{LogFormat, LogLayer, UnknownLogFormat};
+#[cfg(feature = "otlp-logs")]
+pub use otlp::OtlpLogLayer;
 // The scrubber lives in `crate::privacy` (it serves spans too); these names stay here so code
 // written against `logs::Scrubber` keeps compiling.
 pub use crate::privacy::{

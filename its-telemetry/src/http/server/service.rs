@@ -4,8 +4,8 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use http::{Request, Response};
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
@@ -75,10 +75,7 @@ where
         } else {
             Cow::Owned(span_name(method, route))
         };
-        let parent = match propagation::extract(req.headers()) {
-            Some(remote) => Context::new().with_remote_span_context(remote),
-            None => Context::new(),
-        };
+        let parent = propagation::extract_context(req.headers());
         let span = state.tracer().build_with_context(
             SpanBuilder::from_name(name).with_kind(SpanKind::Server),
             &parent,
