@@ -1,6 +1,9 @@
 //! Judging a field or attribute by its name: `plateNumber`, `x-api-key`, `http.request.header.cookie`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::AhoCorasick;
 
 /// Field names whose values are replaced entirely, whatever they contain.
 ///
@@ -94,11 +97,18 @@ struct Term {
 #[derive(Debug, Default)]
 pub(super) struct FieldNames {
     by_first_word: HashMap<Box<str>, Vec<Term>>,
+    /// The longest word of every configured name, ASCII case-insensitively: a name that
+    /// contains none of them cannot match, and is judged by one scan instead of being split
+    /// into words and hashed word by word (most field names: `camera_id`, `http.route`).
+    any_word: Option<AhoCorasick>,
+    /// Decisions about `&'static str` names (tracing's field names), see [`StaticNames`].
+    cache: StaticNames,
 }
 
 impl FieldNames {
     pub(super) fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let mut by_first_word: HashMap<Box<str>, Vec<Term>> = HashMap::new();
+        let mut longest_words = Vec::new();
         for name in names {
             let (anywhere, bare) = match name.strip_prefix('*').and_then(|n| n.strip_suffix('*')) {
                 Some(bare) => (true, bare),
@@ -111,16 +121,49 @@ impl FieldNames {
             let Some((first, rest)) = words.split_first() else {
                 continue;
             };
+            if let Some(longest) = words.iter().max_by_key(|w| w.len()) {
+                longest_words.push(longest.clone());
+            }
             by_first_word.entry(first.clone()).or_default().push(Term {
                 rest: rest.to_vec().into_boxed_slice(),
                 anywhere,
             });
         }
-        Self { by_first_word }
+        // Without the pre-check every name is judged in full: slower, never wrong.
+        let any_word = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(longest_words.iter().map(|w| w.as_bytes()))
+            .ok();
+        Self {
+            by_first_word,
+            any_word,
+            cache: StaticNames::default(),
+        }
+    }
+
+    /// [`FieldNames::is_sensitive`] for a name that lives for the whole program, remembered
+    /// by its address: tracing's field names are `&'static str`, so a service judges each of
+    /// its few hundred names once rather than on every event.
+    pub(super) fn is_sensitive_static(&self, name: &'static str) -> bool {
+        if let Some(known) = self.cache.get(name) {
+            return known;
+        }
+        let sensitive = self.is_sensitive(name);
+        self.cache.put(name, sensitive);
+        sensitive
     }
 
     /// Whether a field of this name holds sensitive data.
     pub(super) fn is_sensitive(&self, name: &str) -> bool {
+        // Every configured name's words must appear in `name`; its longest word is the
+        // rarest, so most names stop here.
+        if self
+            .any_word
+            .as_ref()
+            .is_some_and(|words| !words.is_match(name))
+        {
+            return false;
+        }
         let mut stack: [&str; STACK_WORDS] = [""; STACK_WORDS];
         let mut n = 0;
         let mut overflow = false;
@@ -177,6 +220,55 @@ impl FieldNames {
             }
         }
         false
+    }
+}
+
+/// Slots in [`StaticNames`]; a service's hot field names fit, and a collision only costs a
+/// judgement.
+const STATIC_SLOTS: usize = 128;
+
+/// A lock-free, direct-mapped memo of decisions about `&'static str` names. Each slot holds
+/// the name's address, its length and the decision in one `u64`, written and read whole, so
+/// a reader sees either a complete entry or another name's (and then judges again). The same
+/// address and length always mean the same text: `'static` text is never freed or changed.
+#[derive(Debug)]
+struct StaticNames {
+    slots: Box<[AtomicU64]>,
+}
+
+impl Default for StaticNames {
+    fn default() -> Self {
+        Self {
+            slots: (0..STATIC_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl StaticNames {
+    /// `address << 16 | length << 1`, or `None` where they do not fit (no cache then).
+    /// User-space addresses are below 2^47 on x86-64 and (48-bit) AArch64.
+    fn key(name: &'static str) -> Option<u64> {
+        let address = name.as_ptr() as usize as u64;
+        let length = name.len() as u64;
+        (address < 1 << 47 && length > 0 && length < 1 << 15).then_some(address << 16 | length << 1)
+    }
+
+    fn slot(&self, key: u64) -> &AtomicU64 {
+        // Fibonacci hashing: the top bits of the product mix every bit of the key.
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as usize % self.slots.len();
+        &self.slots[index]
+    }
+
+    fn get(&self, name: &'static str) -> Option<bool> {
+        let key = Self::key(name)?;
+        let entry = self.slot(key).load(Ordering::Relaxed);
+        (entry & !1 == key).then_some(entry & 1 == 1)
+    }
+
+    fn put(&self, name: &'static str, sensitive: bool) {
+        if let Some(key) = Self::key(name) {
+            self.slot(key).store(key | u64::from(sensitive), Ordering::Relaxed);
+        }
     }
 }
 
@@ -315,5 +407,36 @@ mod tests {
         let long = format!("{}password", "a_".repeat(40));
         assert!(names.is_sensitive(&long));
         assert!(!names.is_sensitive(&"a_".repeat(40)));
+    }
+
+    #[test]
+    fn the_pre_check_and_the_static_cache_agree_with_the_full_judgement() {
+        let names = FieldNames::new(DEFAULT_SENSITIVE_FIELDS.iter().copied());
+        let full = |name: &str| {
+            let mut words = Vec::new();
+            split_words(name, |w| words.push(w));
+            names.judge(&words)
+        };
+        const NAMES: &[&str] = &[
+            "camera_id", "http.route", "plateNumber", "PLATE_TEXT", "plates_seen", "user.email",
+            "e-mail", "x-api-key", "session_id", "max_tokens", "db_password_file", "token",
+            "Cookie", "http.request.header.cookie", "full_name", "model.name", "sig", "signal",
+            "AuthToken", "auth", "author", "phone", "iphone_model", "",
+        ];
+        for &name in NAMES {
+            let expected = full(name);
+            assert_eq!(names.is_sensitive(name), expected, "{name}");
+            // Twice: the first call fills the cache, the second reads it.
+            assert_eq!(names.is_sensitive_static(name), expected, "{name} (judged)");
+            assert_eq!(names.is_sensitive_static(name), expected, "{name} (cached)");
+        }
+        // The same text at another address, and a prefix of a cached name at its address,
+        // are judged for themselves.
+        let owned: &'static str = Box::leak("plate".to_owned().into_boxed_str());
+        assert!(names.is_sensitive_static(owned));
+        let count: &'static str = "plate_count";
+        assert!(!names.is_sensitive_static(count));
+        assert!(names.is_sensitive_static(&count[..5]), "`plate`, at the same address");
+        assert!(!names.is_sensitive_static(count), "still judged by its whole length");
     }
 }

@@ -238,15 +238,174 @@ pub(super) const PHONE_NANP: &str = r"(?:\([2-9][0-9]{2}\) ?[0-9]{3}[-. ][0-9]{4
 /// `07700 900123`, `030 12345678`, `06 12 34 56 78`, `06-12345678`, `0171/1234567`.
 pub(super) const PHONE_TRUNK: &str = word!(r"0[1-9][0-9]{0,3}(?:[ /.-]?[0-9]{2,4}){2,4}");
 
-/// Which pre-check a rule needs before its regex is worth running.
+/// Where a built-in rule runs among the others: where two matches start at the same place
+/// and are as long, the earlier rule's marker is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Gate {
-    /// Any text.
+    /// First: secrets and labelled values (then the configured patterns).
     Always,
-    /// Only text with an ASCII digit: plates, addresses, cards, phones.
+    /// Then numbers: addresses, cards, phones (then the default plates).
     Digit,
-    /// Only text with `@` or `%40`: e-mail.
+    /// Last: e-mail.
     At,
+}
+
+/// What a text must contain before a rule's regex is worth running: a necessary condition,
+/// decided from one pass over the bytes and one keyword scan ([`TextFacts`]), so text that
+/// cannot match costs no regex at all.
+///
+/// Each condition is implied by its pattern: a pattern that is changed must keep its `Need`
+/// true for everything it can match (the corpus and proptests check the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    /// Nothing known: configured patterns.
+    Nothing,
+    /// One of these keywords, ASCII case-insensitively.
+    Keyword(&'static [&'static str]),
+    /// One of these keywords, and a `:` or `=` (a labelled value).
+    KeywordAndSeparator(&'static [&'static str]),
+    /// One of these keywords, and an `=` (a URL query parameter).
+    KeywordAndEquals(&'static [&'static str]),
+    /// At least this many ASCII digits.
+    Digits(u32),
+    /// A `+` and at least this many ASCII digits.
+    PlusAndDigits(u32),
+    /// Three dots and four digits (a dotted quad).
+    DottedQuad,
+    /// `::`, or seven colons, and a digit (an IPv6 address).
+    Colons,
+    /// A run of 40 or more `[A-Za-z0-9/+]`, with a digit in the text.
+    LongRun,
+    /// An ASCII letter next to a digit, or separated from it by one space or hyphen: every
+    /// default plate format alternates letter and digit groups that way.
+    LetterBesideDigit,
+}
+
+/// Keywords of [`KEY_SHAPES`]' prefixes.
+pub(super) const KEY_SHAPE_WORDS: &[&str] = &[
+    "sk-", "sk_", "pk_", "rk_", "akia", "asia", "agpa", "aida", "aroa", "anpa", "ghp_", "gho_",
+    "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "aiza",
+];
+/// Keywords of [`AUTH_SCHEME`].
+pub(super) const AUTH_SCHEME_WORDS: &[&str] =
+    &["bearer", "basic", "token", "digest", "apikey", "negotiate"];
+/// A word of every key name [`KEY_VALUE_SECRET`] accepts (`api_key`, `private-key` and
+/// `sharedaccesskey` all contain `key`; `password` and `passwd` contain `passw`).
+pub(super) const KEY_VALUE_WORDS: &[&str] = &[
+    "key", "secret", "token", "passw", "pwd", "passphrase", "credential", "session",
+];
+/// A word of every parameter name [`URL_QUERY_SECRET`] accepts.
+pub(super) const URL_QUERY_WORDS: &[&str] = &[
+    "key", "token", "jwt", "sig", "amz", "auth", "pass", "pwd", "secret", "code", "session",
+    "sid",
+];
+/// The labels of [`PLATE_LABELLED`].
+pub(super) const PLATE_LABEL_WORDS: &[&str] = &[
+    "plate",
+    "kennzeichen",
+    "kenteken",
+    "immatriculation",
+    "targa",
+    "matricula",
+    "rejestracja",
+    "vrm",
+    "lpr",
+];
+
+/// What one pass over a text's bytes learned, for [`Need::holds`].
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct TextFacts {
+    digits: u32,
+    dots: u32,
+    colons: u32,
+    plus: bool,
+    equals: bool,
+    double_colon: bool,
+    long_run: bool,
+    letter_beside_digit: bool,
+    /// A byte outside ASCII: `(?i)` also matches `ſ` for `s` and the Kelvin sign for `k`, so
+    /// keywords found ASCII-wise prove nothing and every keyword rule runs.
+    non_ascii: bool,
+}
+
+impl TextFacts {
+    /// One pass over `bytes`. Measured about 1 ns a byte; a regex scan costs far more.
+    pub(super) fn of(bytes: &[u8]) -> Self {
+        let mut facts = Self::default();
+        let mut run = 0u32;
+        // What the byte before the current one was (0: other), and the one before that.
+        let (mut prev, mut prev2) = (0u8, 0u8);
+        for &b in bytes {
+            let class = if b.is_ascii_digit() {
+                facts.digits += 1;
+                b'0'
+            } else if b.is_ascii_alphabetic() || b >= 0x80 {
+                // Non-ASCII counts as a letter: `(?i:[A-Z])` matches `ſ` and `K` (Kelvin).
+                facts.non_ascii |= b >= 0x80;
+                b'a'
+            } else {
+                match b {
+                    b'.' => facts.dots += 1,
+                    b':' => {
+                        facts.double_colon |= prev == b':';
+                        facts.colons += 1;
+                    }
+                    b'+' => facts.plus = true,
+                    b'=' => facts.equals = true,
+                    _ => {}
+                }
+                if b == b' ' || b == b'-' { b'-' } else if b == b':' { b':' } else { 0 }
+            };
+            if b.is_ascii_alphanumeric() || b == b'/' || b == b'+' {
+                run += 1;
+                facts.long_run |= run >= 40;
+            } else {
+                run = 0;
+            }
+            let digit_letter = |x: u8, y: u8| (x == b'0' && y == b'a') || (x == b'a' && y == b'0');
+            facts.letter_beside_digit |=
+                digit_letter(prev, class) || (prev == b'-' && digit_letter(prev2, class));
+            prev2 = prev;
+            prev = class;
+        }
+        facts
+    }
+
+    /// Whether a `:` or `=` occurs.
+    fn separator(&self) -> bool {
+        self.colons > 0 || self.equals
+    }
+}
+
+impl Need {
+    /// Whether the text described by `facts` may match; `keyword` says whether one of this
+    /// rule's keywords occurs in it.
+    pub(super) fn holds(self, facts: &TextFacts, keyword: bool) -> bool {
+        let keyword = keyword || facts.non_ascii;
+        match self {
+            Need::Nothing => true,
+            Need::Keyword(_) => keyword,
+            Need::KeywordAndSeparator(_) => keyword && facts.separator(),
+            Need::KeywordAndEquals(_) => keyword && facts.equals,
+            Need::Digits(n) => facts.digits >= n,
+            Need::PlusAndDigits(n) => facts.plus && facts.digits >= n,
+            Need::DottedQuad => facts.dots >= 3 && facts.digits >= 4,
+            // The digit as before this pre-check existed: `::` alone (Rust paths) is no address.
+            Need::Colons => (facts.double_colon || facts.colons >= 7) && facts.digits > 0,
+            Need::LongRun => facts.long_run && facts.digits > 0,
+            Need::LetterBesideDigit => facts.letter_beside_digit,
+        }
+    }
+
+    /// The keywords this need looks for, if any.
+    pub(super) fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Need::Keyword(words)
+            | Need::KeywordAndSeparator(words)
+            | Need::KeywordAndEquals(words) => words,
+            _ => &[],
+        }
+    }
 }
 
 /// A check a regex cannot express (the `regex` crate has no look-around).
@@ -361,9 +520,9 @@ fn after_version_word(before: &str) -> bool {
         // Directly attached to something other than a separator: not a version cue.
         return false;
     }
-    let word_start = trimmed
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-        .map_or(0, |i| i + 1);
+    let word_start = after_last(trimmed, |c| {
+        !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    });
     let word = &trimmed[word_start..];
     if word.is_empty() {
         return false;
@@ -481,12 +640,20 @@ fn plausible_plate(input: &str, start: usize, end: usize) -> bool {
     true
 }
 
+/// Where the text after the last character matching `pattern` starts (0 without one). Not
+/// `rfind() + 1`: that lands inside a multi-byte character (`ſ`, a no-break space) and
+/// slicing there panics, which the pre-check proptest found.
+fn after_last(text: &str, pattern: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|&(_, c)| pattern(c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 /// Whether `start` is inside the `user:password@host` of a URL: that part is the userinfo
 /// rule's to remove, and the host stays readable.
 fn in_url_authority(input: &str, start: usize) -> bool {
-    let token_start = input[..start]
-        .rfind(|c: char| c.is_whitespace() || c == '"')
-        .map_or(0, |i| i + 1);
+    let token_start = after_last(&input[..start], |c| c.is_whitespace() || c == '"');
     input[token_start..start].contains("://")
 }
 
