@@ -2,6 +2,11 @@
 //! `ScrubbingSpanProcessor` vs. the same span without it, and a sampled-out span (which never
 //! reaches `on_end`, so scrubbing must add nothing).
 
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines an undocumented pub fn"
+)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -287,7 +287,7 @@ fn no_personal_value_leaves_in_any_signal_and_benign_values_survive() {
         }
     }
     let emissions = 6 * pii.len() + 2 * SENSITIVE_NAMES.len();
-    println!(
+    eprintln!(
         "{} personal values, {emissions} emissions (message, field, Debug, error chain, span \
          attribute, span event, OTel span name/attributes/event), {} leaks",
         pii.len(),
@@ -342,7 +342,7 @@ fn no_personal_value_leaves_in_any_signal_and_benign_values_survive() {
         }
     }
     let rate = altered.len() as f64 / benign.len() as f64;
-    println!(
+    eprintln!(
         "{} benign values, {} altered ({:.1} %):\n{}",
         benign.len(),
         altered.len(),

@@ -267,7 +267,8 @@ impl StaticNames {
 
     fn put(&self, name: &'static str, sensitive: bool) {
         if let Some(key) = Self::key(name) {
-            self.slot(key).store(key | u64::from(sensitive), Ordering::Relaxed);
+            self.slot(key)
+                .store(key | u64::from(sensitive), Ordering::Relaxed);
         }
     }
 }
@@ -418,10 +419,30 @@ mod tests {
             names.judge(&words)
         };
         const NAMES: &[&str] = &[
-            "camera_id", "http.route", "plateNumber", "PLATE_TEXT", "plates_seen", "user.email",
-            "e-mail", "x-api-key", "session_id", "max_tokens", "db_password_file", "token",
-            "Cookie", "http.request.header.cookie", "full_name", "model.name", "sig", "signal",
-            "AuthToken", "auth", "author", "phone", "iphone_model", "",
+            "camera_id",
+            "http.route",
+            "plateNumber",
+            "PLATE_TEXT",
+            "plates_seen",
+            "user.email",
+            "e-mail",
+            "x-api-key",
+            "session_id",
+            "max_tokens",
+            "db_password_file",
+            "token",
+            "Cookie",
+            "http.request.header.cookie",
+            "full_name",
+            "model.name",
+            "sig",
+            "signal",
+            "AuthToken",
+            "auth",
+            "author",
+            "phone",
+            "iphone_model",
+            "",
         ];
         for &name in NAMES {
             let expected = full(name);
@@ -436,7 +457,13 @@ mod tests {
         assert!(names.is_sensitive_static(owned));
         let count: &'static str = "plate_count";
         assert!(!names.is_sensitive_static(count));
-        assert!(names.is_sensitive_static(&count[..5]), "`plate`, at the same address");
-        assert!(!names.is_sensitive_static(count), "still judged by its whole length");
+        assert!(
+            names.is_sensitive_static(&count[..5]),
+            "`plate`, at the same address"
+        );
+        assert!(
+            !names.is_sensitive_static(count),
+            "still judged by its whole length"
+        );
     }
 }

@@ -283,8 +283,25 @@ pub(super) enum Need {
 
 /// Keywords of [`KEY_SHAPES`]' prefixes.
 pub(super) const KEY_SHAPE_WORDS: &[&str] = &[
-    "sk-", "sk_", "pk_", "rk_", "akia", "asia", "agpa", "aida", "aroa", "anpa", "ghp_", "gho_",
-    "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "aiza",
+    "sk-",
+    "sk_",
+    "pk_",
+    "rk_",
+    "akia",
+    "asia",
+    "agpa",
+    "aida",
+    "aroa",
+    "anpa",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "aiza",
 ];
 /// Keywords of [`AUTH_SCHEME`].
 pub(super) const AUTH_SCHEME_WORDS: &[&str] =
@@ -292,12 +309,18 @@ pub(super) const AUTH_SCHEME_WORDS: &[&str] =
 /// A word of every key name [`KEY_VALUE_SECRET`] accepts (`api_key`, `private-key` and
 /// `sharedaccesskey` all contain `key`; `password` and `passwd` contain `passw`).
 pub(super) const KEY_VALUE_WORDS: &[&str] = &[
-    "key", "secret", "token", "passw", "pwd", "passphrase", "credential", "session",
+    "key",
+    "secret",
+    "token",
+    "passw",
+    "pwd",
+    "passphrase",
+    "credential",
+    "session",
 ];
 /// A word of every parameter name [`URL_QUERY_SECRET`] accepts.
 pub(super) const URL_QUERY_WORDS: &[&str] = &[
-    "key", "token", "jwt", "sig", "amz", "auth", "pass", "pwd", "secret", "code", "session",
-    "sid",
+    "key", "token", "jwt", "sig", "amz", "auth", "pass", "pwd", "secret", "code", "session", "sid",
 ];
 /// The labels of [`PLATE_LABELLED`].
 pub(super) const PLATE_LABEL_WORDS: &[&str] = &[
@@ -354,7 +377,13 @@ impl TextFacts {
                     b'=' => facts.equals = true,
                     _ => {}
                 }
-                if b == b' ' || b == b'-' { b'-' } else if b == b':' { b':' } else { 0 }
+                if b == b' ' || b == b'-' {
+                    b'-'
+                } else if b == b':' {
+                    b':'
+                } else {
+                    0
+                }
             };
             if b.is_ascii_alphanumeric() || b == b'/' || b == b'+' {
                 run += 1;

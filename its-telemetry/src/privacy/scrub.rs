@@ -1331,18 +1331,60 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(custom.scrub(text), "site [REDACTED:custom]");
-        assert_eq!(custom.scrub(text), "site [REDACTED:custom]", "never remembered");
+        assert_eq!(
+            custom.scrub(text),
+            "site [REDACTED:custom]",
+            "never remembered"
+        );
     }
 
     /// Fragments that come close to each rule's pre-check, so the proptest above explores
     /// both sides of it.
     const PRECHECK_PIECES: &[&str] = &[
-        "AB12 CDE", "ab-123-cd", "M-AB 1234", "LÖ-X 12", "1234 BCD", "ſ", "\u{212a}", "@",
-        "%40", "ops", ".example.com", "::", ":", "1:2:3:4:5:6:7:8", "10.1.2.3", "4111 1111 1111 1111",
-        "378282246310005", "+44 20 7946 0958", "(415) 555-0132", "030 12345678", "eyJ", "hbGciOiJ.eyJzdWIi.sig",
-        "-----BEGIN RSA PRIVATE KEY-----", "AKIA", "ASIAABCDEFGHIJKLMNOP", "sk-", "ghp_",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "Authorization: ", "Bearer ", "Basic ",
-        "Token ", "Cookie: ", "api_key=", "passwd: ", "x-amz-credential", "?sig=", "&code=",
-        "rtsp://admin:pw@", "plate=", "kenteken: ", " ", "-", "=", "\"",
+        "AB12 CDE",
+        "ab-123-cd",
+        "M-AB 1234",
+        "LÖ-X 12",
+        "1234 BCD",
+        "ſ",
+        "\u{212a}",
+        "@",
+        "%40",
+        "ops",
+        ".example.com",
+        "::",
+        ":",
+        "1:2:3:4:5:6:7:8",
+        "10.1.2.3",
+        "4111 1111 1111 1111",
+        "378282246310005",
+        "+44 20 7946 0958",
+        "(415) 555-0132",
+        "030 12345678",
+        "eyJ",
+        "hbGciOiJ.eyJzdWIi.sig",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "AKIA",
+        "ASIAABCDEFGHIJKLMNOP",
+        "sk-",
+        "ghp_",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "Authorization: ",
+        "Bearer ",
+        "Basic ",
+        "Token ",
+        "Cookie: ",
+        "api_key=",
+        "passwd: ",
+        "x-amz-credential",
+        "?sig=",
+        "&code=",
+        "rtsp://admin:pw@",
+        "plate=",
+        "kenteken: ",
+        " ",
+        "-",
+        "=",
+        "\"",
     ];
 }

@@ -114,7 +114,7 @@ impl<P> ScrubbingSpanProcessor<P> {
                         Cow::Borrowed(_) => item.clone(),
                     })
                     .collect();
-                changed.then(|| Value::Array(Array::String(clean)))
+                changed.then_some(Value::Array(Array::String(clean)))
             }
             // A card or phone number recorded as a number.
             Value::I64(n) if n.unsigned_abs() >= SMALLEST_SENSITIVE_NUMBER.unsigned_abs() => {
