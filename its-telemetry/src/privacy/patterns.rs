@@ -18,7 +18,7 @@ macro_rules! word {
 /// Licence-plate patterns used when the configuration does not replace them.
 ///
 /// Matched case-insensitively with the separators (`-`, space, none) in any of the places
-/// people write them. Each candidate is then checked ([`plausible_plate`]): its letters must
+/// people write them. Each candidate is then checked (`plausible_plate`): its letters must
 /// be all upper- or all lower-case, a lower-case candidate must contain no space (`in a 2`
 /// has the shape of `M A 2`), no letter group may be a word that names an identifier rather
 /// than a district (`CAM-0042`, `GPU-0001`, `RTX4090`, `ERR-1042`, `JAN-2024`: see
