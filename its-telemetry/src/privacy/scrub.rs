@@ -516,7 +516,7 @@ impl Inner {
 ///
 /// let scrubber = Scrubber::new(&ScrubConfig::default()).expect("default patterns are valid");
 /// assert_eq!(
-///     scrubber.scrub("plate ab12 cde seen by CAM-0042, mail ops%40example.com"),
+///     scrubber.scrub("plate ab12cde seen by CAM-0042, mail ops%40example.com"),
 ///     "plate [REDACTED:plate] seen by CAM-0042, mail [REDACTED:email]"
 /// );
 /// assert_eq!(scrubber.scrub("listening on 0.0.0.0:9464"), "listening on 0.0.0.0:9464");
