@@ -17,6 +17,7 @@ mod init;
 pub mod logs;
 #[cfg(feature = "traces")]
 mod otlp_export;
+pub mod privacy;
 pub mod prometheus;
 pub mod sla;
 #[cfg(test)]

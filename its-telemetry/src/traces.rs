@@ -6,7 +6,9 @@
 //! `its_telemetry_export_failures_total{signal="traces"}` and logged once instead of on every
 //! batch: an unreachable collector costs a bounded queue (2 048 spans) and one warning. Every
 //! span lost on the way (queue full, batch not exported) is counted in
-//! `its_telemetry_export_dropped_total{signal="traces"}` by an [`ExportBudget`].
+//! `its_telemetry_export_dropped_total{signal="traces"}` by an [`ExportBudget`]. Every
+//! admitted span is scrubbed of personal data ([`ScrubbingSpanProcessor`], the same rules as
+//! the logs) before it is queued.
 
 // Without an OTLP feature only the sampler is used; the exporter plumbing stays compiled so
 // every feature combination checks it.
@@ -33,6 +35,7 @@ use crate::otlp_export::http_signal_url;
 use crate::otlp_export::{
     EXPORT_TIMEOUT, MAX_QUEUED_RECORDS, SCHEDULED_DELAY, compiled_out, resource,
 };
+use crate::privacy::{Scrubber, ScrubbingSpanProcessor};
 
 /// Spans held while the collector is slow or unreachable; beyond this they are dropped.
 const MAX_QUEUED_SPANS: usize = MAX_QUEUED_RECORDS;
@@ -54,6 +57,9 @@ pub(crate) fn build_provider(
         build_exporter(config.traces.protocol, config.traces.compression, endpoint)?,
         Arc::clone(&budget),
     );
+    // Validated before this is reached; a scrubber that cannot be built fails init here too
+    // rather than exporting raw spans.
+    let scrubber = Scrubber::new(&config.logs.scrub).map_err(|e| e.to_string())?;
     let batch = BatchSpanProcessor::builder(exporter)
         .with_batch_config(
             BatchConfigBuilder::default()
@@ -66,7 +72,9 @@ pub(crate) fn build_provider(
         .build();
     Ok(SdkTracerProvider::builder()
         .with_span_processor(BudgetedProcessor {
-            inner: batch,
+            // Scrubbed after the budget admits a span (no work on spans about to be dropped)
+            // and before the batch queue holds it: nothing raw waits for export.
+            inner: ScrubbingSpanProcessor::new(batch, scrubber),
             budget,
         })
         .with_sampler(sampler(config.traces.sampler, config.traces.sampler_ratio))

@@ -216,6 +216,12 @@ impl OtlpReceiver {
         }
     }
 
+    /// Every export request received so far, encoded again as protobuf: what went over the
+    /// wire, for tests that search the raw bytes.
+    pub fn encoded_requests(&self) -> Vec<Vec<u8>> {
+        self.requests().iter().map(Message::encode_to_vec).collect()
+    }
+
     /// The log export requests received, as protobuf bytes (the HTTP body as it arrived,
     /// gunzipped; a gRPC request re-encoded): for checks that nothing, in any field, carries a secret.
     pub fn raw_log_requests(&self) -> Vec<Vec<u8>> {

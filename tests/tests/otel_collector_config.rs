@@ -277,6 +277,126 @@ fn pii_attributes_are_removed_in_every_pipeline() {
     }
 }
 
+/// Defence in depth: the collector's `redaction` masks the same value categories the SDK
+/// scrubs, and its `attributes/pii` key patterns delete the same field names, while the
+/// identifiers an operator must read pass. Checked with Rust's `regex`, whose syntax for these
+/// patterns is the same as Go's RE2 (`otel_collector_validate` runs the real binary on them).
+#[test]
+fn pii_processors_cover_the_sdk_categories_and_keep_operator_identifiers() {
+    let cfg = config();
+    let blocked: Vec<regex::Regex> = cfg["processors"]["redaction"]["blocked_values"]
+        .as_sequence()
+        .expect("redaction.blocked_values")
+        .iter()
+        .map(|p| regex::Regex::new(p.as_str().expect("pattern")).expect("valid pattern"))
+        .collect();
+    let masked = |value: &str| blocked.iter().any(|re| re.is_match(value));
+    for (category, value) in [
+        ("plate UK", "vehicle ab12 cde"),
+        ("plate FR", "AB-123-CD"),
+        ("plate DE", "M-AB 1234"),
+        ("plate NL", "12-ABC-3"),
+        ("plate ES", "1234 BCD"),
+        ("plate US", "7ABC123"),
+        ("e-mail", "jane.doe@example.com"),
+        ("e-mail %40", "jane%40example.com"),
+        ("IPv4", "peer 203.0.113.7:554"),
+        (
+            "JWT",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW0ifQ.c2lnbmF0dXJl",
+        ),
+        ("AWS key id", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "AWS secret",
+            "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("bearer", "Authorization: Bearer abc.DEF-123_xyz"),
+        ("basic", "Authorization: Basic dXNlcjpwYXNz"),
+        ("token", "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"),
+        ("URL query", "https://x.example/a?key=AbC123&page=2"),
+        ("URL userinfo", "rtsp://admin:Passw0rd@cam.example/stream"),
+        ("cookie", "Cookie: sid=31d4d96e"),
+        ("card", "4111 1111 1111 1111"),
+        ("card Amex", "3782 822463 10005"),
+        ("phone E.164", "+44 20 7946 0958"),
+    ] {
+        assert!(
+            masked(value),
+            "{category}: {value:?} is not masked by the collector"
+        );
+    }
+    for value in [
+        "CAM-0042",
+        "cam-0042",
+        "GPU-0001",
+        "RTX4090",
+        "ERR-1042",
+        "JAN-2024",
+        "0.0.0.0:9464",
+        "127.0.0.1:4317",
+        "yolov8n.onnx",
+        "infer yolov8",
+        "POST /v1/traces",
+        "batch of 32 frames",
+    ] {
+        assert!(
+            !masked(value),
+            "{value:?} is masked but operators must read it"
+        );
+    }
+
+    let key_patterns: Vec<regex::Regex> = cfg["processors"]["attributes/pii"]["actions"]
+        .as_sequence()
+        .expect("attributes/pii actions")
+        .iter()
+        .filter(|a| a["action"].as_str() == Some("delete"))
+        .filter_map(|a| a["pattern"].as_str())
+        .map(|p| regex::Regex::new(p).expect("valid key pattern"))
+        .collect();
+    let deleted = |key: &str| key_patterns.iter().any(|re| re.is_match(key));
+    for key in [
+        "plate_number",
+        "plateNumber",
+        "licence.plate",
+        "e_mail",
+        "user.email",
+        "passwd",
+        "pwd",
+        "apikey",
+        "x-api-key",
+        "http.request.header.cookie",
+        "private_key",
+        "client_secret_value",
+        "session_id",
+        "phone",
+        "client_ip",
+        "remote_addr",
+        "credit_card",
+        "http.request.header.authorization",
+    ] {
+        assert!(
+            deleted(key),
+            "attribute key {key:?} is not deleted by a pattern"
+        );
+    }
+    for key in [
+        "camera.id",
+        "gpu.id",
+        "model.name",
+        "plates_seen",
+        "plate_count",
+        "max_tokens",
+        "server.address",
+        "http.route",
+        "token_count",
+    ] {
+        assert!(
+            !deleted(key),
+            "attribute key {key:?} is deleted but is not personal"
+        );
+    }
+}
+
 #[test]
 fn traces_go_to_jaeger_logs_to_loki_metrics_to_prometheus() {
     let cfg = config();

@@ -13,7 +13,9 @@
 //! - traces arrive whole: the simulator's client span → the API's `POST /v1/detect` server
 //!   span, with `service.name` and the HTTP semantic-convention attributes;
 //! - a request can be followed to its GPU batch and back through span links;
-//! - the collector's PII processors delete, hash and mask what they promise;
+//! - the SDK scrubs personal data from span attributes before export, and the collector's PII
+//!   processors delete, hash and mask what they promise on their own (a span sent to the
+//!   collector with a raw OTLP client, past the SDK's scrubber);
 //! - the collector killed mid-run: the service runs on, lost spans are counted, export resumes
 //!   once it is back.
 
@@ -30,7 +32,12 @@ use its_telemetry_tests::exposition::Exposition;
 use its_telemetry_tests::logs::CapturedLogs;
 use its_telemetry_tests::otelcol::{Backends, Collector};
 use its_telemetry_tests::otlp::{OtlpReceiver, ReceivedSpan};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, status};
 use tracing::Instrument as _;
 
 /// Fast successful traces sent; the collector keeps 1 % of them.
@@ -171,6 +178,7 @@ async fn trace_path_through_the_real_collector() {
             note = "call back jane.doe@example.com",
         );
     }
+    send_raw_pii_probe(format!("http://{}", collector.otlp_grpc)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     service.shutdown().await;
 
@@ -178,6 +186,7 @@ async fn trace_path_through_the_real_collector() {
         distinct_traces(probes(spans, "error")) == ERRORS
             && distinct_traces(probes(spans, "slow")) == SLOW
             && probes(spans, "pii").count() == 1
+            && probes(spans, "pii-raw").count() == 1
     })
     .await;
     // Fast traces are decided alongside: give stragglers one more batch interval.
@@ -301,21 +310,42 @@ async fn trace_path_through_the_real_collector() {
     );
     assert!(followed > 0, "no request could be followed to its batch");
 
-    // 4. PII processors: deleted, hashed, masked.
+    // 4a. The SDK's scrubber: what the service itself emitted left the process scrubbed, so
+    // no raw value reached the collector (its processors may delete the markers' keys too).
     let pii = probes(&spans, "pii")
         .next()
-        .expect("the PII probe was kept");
-    for deleted in ["client.address", "user.email", "plate"] {
-        assert_eq!(pii.attribute(deleted), None, "{deleted} must be deleted");
+        .expect("the SDK's PII probe was kept");
+    for kv in &pii.span.attributes {
+        let value = format!("{:?}", kv.value);
+        for raw in ["203.0.113.7", "jane.doe@example.com", "AB12CDE"] {
+            assert!(!value.contains(raw), "{} carries {raw}: {value}", kv.key);
+        }
     }
-    let hashed = pii
+    let note = pii.attribute("note").expect("note kept");
+    assert_eq!(
+        note, "call back [REDACTED:email]",
+        "masked by the SDK (the collector's mask is not this marker)"
+    );
+
+    // 4b. The collector on its own: the raw probe never went through the SDK's scrubber.
+    let raw = probes(&spans, "pii-raw")
+        .next()
+        .expect("the raw PII probe was kept");
+    for deleted in ["client.address", "user.email", "plate"] {
+        assert_eq!(raw.attribute(deleted), None, "{deleted} must be deleted");
+    }
+    let hashed = raw
         .attribute("enduser.id")
         .expect("enduser.id is hashed, not deleted");
     assert_ne!(hashed, "alice", "enduser.id must be hashed");
-    let note = pii.attribute("note").expect("note kept");
+    let note = raw.attribute("note").expect("note kept");
     assert!(
         !note.contains("jane.doe@example.com"),
         "e-mail masked: {note}"
+    );
+    assert!(
+        !note.contains("[REDACTED:"),
+        "the raw probe must not have met the SDK's scrubber: {note}"
     );
 
     // 5. Collector killed mid-run: the service carries on, losses are counted, export resumes.
@@ -371,6 +401,62 @@ async fn trace_path_through_the_real_collector() {
     );
 
     telemetry.shutdown().expect("shutdown");
+}
+
+/// One span carrying personal data, sent straight to the collector's OTLP/gRPC receiver with
+/// a raw client: only the collector's own processors stand between it and the store. Status
+/// ERROR, so tail sampling keeps it.
+async fn send_raw_pii_probe(endpoint: String) {
+    let text = |key: &str, value: &str| KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..Default::default()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos() as u64;
+    let span = Span {
+        trace_id: vec![0x7a; 16],
+        span_id: vec![0x7a; 8],
+        name: "probe".to_owned(),
+        kind: SpanKind::Internal as i32,
+        start_time_unix_nano: now - 1_000_000,
+        end_time_unix_nano: now,
+        attributes: vec![
+            text("probe.kind", "pii-raw"),
+            text("client.address", "203.0.113.7"),
+            text("user.email", "jane.doe@example.com"),
+            text("enduser.id", "alice"),
+            text("plate", "AB12CDE"),
+            text("note", "call back jane.doe@example.com"),
+        ],
+        status: Some(Status {
+            code: status::StatusCode::Error as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    TraceServiceClient::connect(endpoint)
+        .await
+        .expect("connect to the collector's OTLP/gRPC receiver")
+        .export(ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![text("service.name", SERVICE)],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        })
+        .await
+        .expect("collector accepts the raw probe");
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,7 +8,7 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
-use super::scrub::{FIELD_MARKER, Scrubber};
+use crate::privacy::{FIELD_MARKER, Scrubber};
 
 /// A field value after scrubbing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +46,7 @@ impl<S: FieldSink> ScrubbingVisitor<'_, S> {
         if field.name() == "message" {
             let clean = self.scrubber.scrub(value);
             self.sink.message(&clean);
-        } else if self.scrubber.is_sensitive_field(field.name()) {
+        } else if self.scrubber.is_sensitive_static_field(field.name()) {
             self.sink.field(field.name(), Value::Redacted(FIELD_MARKER));
         } else {
             let clean: Cow<'_, str> = self.scrubber.scrub(value);
@@ -56,7 +56,7 @@ impl<S: FieldSink> ScrubbingVisitor<'_, S> {
 
     /// A number or bool, kept as is unless the field name is sensitive.
     fn record_plain(&mut self, field: &Field, value: Value<'_>) {
-        if self.scrubber.is_sensitive_field(field.name()) {
+        if self.scrubber.is_sensitive_static_field(field.name()) {
             self.sink.field(field.name(), Value::Redacted(FIELD_MARKER));
         } else {
             self.sink.field(field.name(), value);

@@ -14,8 +14,8 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::fields::{FieldSink, ScrubbingVisitor, Value};
-use super::scrub::Scrubber;
 use super::timestamp::{push_decimal, push_rfc3339_micros};
+use crate::privacy::Scrubber;
 
 /// How each log line is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -444,7 +444,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 mod tests {
     use super::*;
     use crate::logs::ScrubConfig;
-    use crate::logs::scrub::FIELD_MARKER;
+    use crate::privacy::FIELD_MARKER;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, UNIX_EPOCH};
     use tracing::{info, info_span, warn};
@@ -624,7 +624,7 @@ mod tests {
             ("jane.doe@example.com", "[REDACTED:email]"),
             ("192.168.1.20", "[REDACTED:ip]"),
             ("2001:db8:85a3::8a2e:370:7334", "[REDACTED:ip]"),
-            ("::1", "[REDACTED:ip]"),
+            ("2001:db8::1", "[REDACTED:ip]"),
             ("sk-proj-abcdefghijklmnopqrstuvwx", "[REDACTED:token]"),
             (JWT, "[REDACTED:token]"),
         ]

@@ -6,7 +6,8 @@
 //! - **Scrub before anything is written.** Traffic cameras see licence plates,
 //!   and services handle e-mails, IP addresses and tokens. Once a line reaches
 //!   stdout it is shipped, indexed and kept, so personal data has to be removed
-//!   in the process, not downstream. [`Scrubber`] replaces each match with a
+//!   in the process, not downstream. [`Scrubber`] (from [`crate::privacy`], which scrubs
+//!   spans with the same rules) replaces each match with a
 //!   marker naming what was removed (`[REDACTED:plate]`), and the whole value of
 //!   a sensitive field (`plate`, `password`, …) with `[REDACTED:field]`.
 //!   Scrubbing is on by default ([`ScrubConfig::default`]); a clean message costs
@@ -35,12 +36,13 @@ mod fields;
 mod layer;
 #[cfg(feature = "otlp-logs")]
 pub(crate) mod otlp;
-mod scrub;
 mod timestamp;
 
 pub use layer::{LogFormat, LogLayer, UnknownLogFormat};
 #[cfg(feature = "otlp-logs")]
 pub use otlp::OtlpLogLayer;
-pub use scrub::{
+// The scrubber lives in `crate::privacy` (it serves spans too); these names stay here so code
+// written against `logs::Scrubber` keeps compiling.
+pub use crate::privacy::{
     DEFAULT_PLATE_PATTERNS, DEFAULT_SENSITIVE_FIELDS, ScrubConfig, ScrubPatternError, Scrubber,
 };

@@ -44,7 +44,6 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use super::fields::{FieldSink, ScrubbingVisitor, Value};
 use super::layer::current_otel_context;
-use super::scrub::Scrubber;
 use crate::config::{OtlpProtocol, TelemetryConfig};
 use crate::export_budget::ExportBudget;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -52,6 +51,7 @@ use crate::otlp_export::EXPORT_TIMEOUT;
 #[cfg(feature = "otlp-http")]
 use crate::otlp_export::http_signal_url;
 use crate::otlp_export::{MAX_QUEUED_RECORDS, SCHEDULED_DELAY, compiled_out, resource};
+use crate::privacy::Scrubber;
 
 /// Targets whose events are never exported as log records: the export path's own diagnostics.
 /// A prefix matches the target itself and its submodules (`h2` matches `h2::proto`, not `h2o`);
@@ -379,7 +379,7 @@ mod tests {
     use super::*;
     use crate::catalog::sdk;
     use crate::logs::ScrubConfig;
-    use crate::logs::scrub::FIELD_MARKER;
+    use crate::privacy::FIELD_MARKER;
     use crate::test_support::Snapshot;
 
     fn default_scrubber() -> Scrubber {
