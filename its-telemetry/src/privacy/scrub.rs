@@ -785,6 +785,15 @@ fn skip_markers(mut text: &str) -> &str {
 /// are merged, so nothing leaks between them; the first span decides the
 /// marker (the longest at a position, then rule order).
 fn replace_spans(input: &str, mut spans: Vec<Span>) -> String {
+    // A value the OpenTelemetry conventions already redacted (`sig=REDACTED` in `url.query`,
+    // `REDACTED:REDACTED@` as `url.full`'s userinfo) holds nothing personal: left as the HTTP
+    // layer wrote it.
+    spans.retain(|&(start, end, _)| {
+        !matches!(
+            input.get(start..end),
+            Some("REDACTED" | "REDACTED:REDACTED")
+        )
+    });
     spans.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
 
     let mut out = String::with_capacity(input.len() + 16 * spans.len());
@@ -967,6 +976,22 @@ mod tests {
         ] {
             assert_untouched(text);
         }
+    }
+
+    #[test]
+    fn values_the_conventions_already_redacted_are_left_alone() {
+        assert_eq!(
+            scrubber().scrub("camera=cam-7&sig=REDACTED&api_key=REDACTED&limit=5"),
+            "camera=cam-7&sig=REDACTED&api_key=REDACTED&limit=5"
+        );
+        assert_eq!(
+            scrubber().scrub("http://REDACTED:REDACTED@cam.example/a?sig=REDACTED"),
+            "http://REDACTED:REDACTED@cam.example/a?sig=REDACTED"
+        );
+        assert_eq!(
+            scrubber().scrub("sig=REDACTED&token=abc123"),
+            "sig=REDACTED&token=[REDACTED:token]"
+        );
     }
 
     #[test]

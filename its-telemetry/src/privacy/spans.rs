@@ -12,6 +12,12 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use super::Scrubber;
 use super::scrub::FIELD_MARKER;
 
+/// Semantic-convention attributes that name the service's own or its upstreams' endpoints, never
+/// a person: `server.address` is the server the request was addressed to (the `Host` of a
+/// server span, the peer of a client span), not the client. Kept as recorded so an operator can
+/// see where traffic went; `client.address` and friends are still scrubbed.
+const INFRASTRUCTURE_KEYS: &[&str] = &["server.address", "network.local.address"];
+
 /// Numbers shorter than this many digits cannot be a card or phone number, so they are not
 /// formatted to be scrubbed.
 const SMALLEST_SENSITIVE_NUMBER: i64 = 10_000_000;
@@ -85,6 +91,9 @@ impl<P> ScrubbingSpanProcessor<P> {
 
     fn scrub_attributes(&self, attributes: &mut [KeyValue]) {
         for kv in attributes {
+            if INFRASTRUCTURE_KEYS.contains(&kv.key.as_str()) {
+                continue;
+            }
             if self.scrubber.is_sensitive_field(kv.key.as_str()) {
                 kv.value = Value::String(StringValue::from(FIELD_MARKER));
                 continue;
