@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 echo "==> cargo package (macros, SDK, monitoring)"
+# `cargo package` verifies the monitoring crate against the SDK's .crate through a local
+# registry overlay, which it unpacks under $CARGO_HOME/registry/src/-<hash of this path>/.
+# Cargo never re-unpacks a version already there, so a second run from the same path would
+# verify against the SDK as it was packaged the first time (cargo 1.95). Remove those copies.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/its-telemetry-*
 cargo package -q -p its-telemetry-macros -p its-telemetry -p its-telemetry-monitoring --allow-dirty
 
 unpacked=target/consumer/unpacked
