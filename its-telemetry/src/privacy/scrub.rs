@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
+use memo::Table;
 use super::fields::{DEFAULT_SENSITIVE_FIELDS, FieldNames};
 use aho_corasick::AhoCorasick;
 
@@ -453,13 +454,13 @@ const MAX_PASSES: usize = 4;
 /// configured extra patterns and the default plates (a bit each in [`Inner::scrub_once`]).
 const MAX_STAGES: usize = 64;
 
-/// Ids of scrubbers, for [`clean_memo`]: an address could be reused by a later scrubber
+/// Ids of scrubbers, for [`memo`]: an address could be reused by a later scrubber
 /// with another configuration, an id is not.
 static NEXT_SCRUBBER_ID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Debug)]
 struct Inner {
-    /// This scrubber's key in [`clean_memo`].
+    /// This scrubber's key in [`memo`].
     id: u64,
     /// In the order their matches win ties: secrets first, then configured patterns, then
     /// numbers and plates, then e-mail.
@@ -649,11 +650,11 @@ impl Scrubber {
         let Some(inner) = &self.inner else {
             return Cow::Borrowed(input);
         };
-        if clean_memo::contains(inner.id, input) {
+        if memo::get(Table::CleanText, inner.id, input).is_some() {
             return Cow::Borrowed(input);
         }
         let Some(mut out) = inner.scrub_once(input) else {
-            clean_memo::insert(inner.id, input);
+            memo::put(Table::CleanText, inner.id, input, true);
             return Cow::Borrowed(input);
         };
         // A marker can end a value early (`?key=AB12 CDE?key=`: the plate wins, and the
@@ -691,37 +692,55 @@ impl Scrubber {
     /// (`[REDACTED:field]`), whatever it looks like. See
     /// [`DEFAULT_SENSITIVE_FIELDS`] for how names match.
     pub fn is_sensitive_field(&self, name: &str) -> bool {
-        match &self.inner {
-            Some(inner) => inner.fields.is_sensitive(name),
-            None => false,
+        let Some(inner) = &self.inner else {
+            return false;
+        };
+        if let Some(known) = memo::get(Table::FieldName, inner.id, name) {
+            return known;
         }
+        let sensitive = inner.fields.is_sensitive(name);
+        memo::put(Table::FieldName, inner.id, name, sensitive);
+        sensitive
     }
 }
 
-/// Short texts this thread recently found clean, per scrubber: the values telemetry repeats
-/// (camera and GPU ids, model names, routes, span names) are scrubbed once per thread, not
-/// on every span and line. A text is only ever compared whole, so a hit is exactly as if the
-/// scrubber had run again (its result depends on the text and the scrubber alone).
+/// What this thread recently decided about short texts, per scrubber: the values telemetry
+/// repeats (camera and GPU ids, model names, routes, span names) are scrubbed once per thread,
+/// and the attribute names it repeats (`camera.id`, `http.route`) judged once, not on every
+/// span and line. A text is only ever compared whole, so a hit is exactly as if the scrubber had
+/// run again (its result depends on the text and the scrubber alone).
 ///
 /// Measured (span with six benign attributes): the pre-checks cost about 40 ns a value, but
 /// values such as `CAM-0042` or `yolov8n@fp16.engine` pass them (a letter beside a digit, an
-/// `@`) and each regex search then costs 100-300 ns.
-mod clean_memo {
+/// `@`) and each regex search then costs 100-300 ns; judging an attribute name (a word
+/// pre-check, then the words) cost about 15 ns of the span's 177 ns, a memo hit about 5 ns.
+mod memo {
     use super::RefCell;
 
-    /// Slots per thread; direct-mapped by a hash of the text.
+    /// Slots per thread and table; direct-mapped by a hash of the text.
     const SLOTS: usize = 256;
     /// Longer texts are messages with variable parts; remembering them would only churn.
     const MAX_LEN: usize = 64;
+
+    /// The two things remembered, each in its own table so neither evicts the other.
+    #[derive(Clone, Copy)]
+    pub(super) enum Table {
+        /// Texts [`super::Scrubber::scrub`] left unchanged (only clean texts are stored).
+        CleanText,
+        /// Field names and whether [`super::Scrubber::is_sensitive_field`] said sensitive.
+        FieldName,
+    }
 
     #[derive(Default)]
     struct Slot {
         scrubber: u64,
         text: String,
+        verdict: bool,
     }
 
     thread_local! {
-        static SLOTS_OF_THREAD: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+        static CLEAN_TEXTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+        static FIELD_NAMES: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
     }
 
     /// FNV-1a: a few nanoseconds for a short text; no need to resist chosen collisions (a
@@ -734,26 +753,31 @@ mod clean_memo {
         (hash >> 32) as usize % SLOTS
     }
 
-    pub(super) fn contains(scrubber: u64, text: &str) -> bool {
-        if text.len() > MAX_LEN {
-            return false;
+    fn with_table<R>(table: Table, f: impl FnOnce(&RefCell<Vec<Slot>>) -> R) -> Option<R> {
+        match table {
+            Table::CleanText => CLEAN_TEXTS.try_with(f).ok(),
+            Table::FieldName => FIELD_NAMES.try_with(f).ok(),
         }
-        SLOTS_OF_THREAD
-            .try_with(|slots| {
-                slots.try_borrow().is_ok_and(|slots| {
-                    slots
-                        .get(index(scrubber, text))
-                        .is_some_and(|slot| slot.scrubber == scrubber && slot.text == text)
-                })
-            })
-            .unwrap_or(false)
     }
 
-    pub(super) fn insert(scrubber: u64, text: &str) {
+    /// The verdict remembered for `text`, if any.
+    pub(super) fn get(table: Table, scrubber: u64, text: &str) -> Option<bool> {
+        if text.len() > MAX_LEN {
+            return None;
+        }
+        with_table(table, |slots| {
+            let slots = slots.try_borrow().ok()?;
+            let slot = slots.get(index(scrubber, text))?;
+            (slot.scrubber == scrubber && slot.text == text).then_some(slot.verdict)
+        })
+        .flatten()
+    }
+
+    pub(super) fn put(table: Table, scrubber: u64, text: &str, verdict: bool) {
         if text.len() > MAX_LEN {
             return;
         }
-        let _ = SLOTS_OF_THREAD.try_with(|slots| {
+        with_table(table, |slots| {
             if let Ok(mut slots) = slots.try_borrow_mut() {
                 if slots.is_empty() {
                     slots.resize_with(SLOTS, Slot::default);
@@ -762,6 +786,7 @@ mod clean_memo {
                 slot.scrubber = scrubber;
                 slot.text.clear(); // Keeps the capacity: no allocation once warm.
                 slot.text.push_str(text);
+                slot.verdict = verdict;
             }
         });
     }
@@ -1361,6 +1386,21 @@ mod tests {
             "site [REDACTED:custom]",
             "never remembered"
         );
+    }
+
+    #[test]
+    fn a_field_name_judged_once_is_judged_per_scrubber() {
+        let name = "stationCode";
+        assert!(!scrubber().is_sensitive_field(name));
+        assert!(!scrubber().is_sensitive_field(name), "remembered");
+        let custom = Scrubber::new(&ScrubConfig {
+            extra_field_names: vec!["station_code".to_owned()],
+            ..ScrubConfig::default()
+        })
+        .expect("valid");
+        assert!(custom.is_sensitive_field(name));
+        assert!(custom.is_sensitive_field(name), "remembered as sensitive");
+        assert!(!scrubber().is_sensitive_field(name), "still its own verdict");
     }
 
     /// Fragments that come close to each rule's pre-check, so the proptest above explores
