@@ -39,6 +39,20 @@ impl Prometheus {
     /// With [`INSTALL_HINT`] when prometheus is not installed; with its log when it does not
     /// become ready within 30 s.
     pub fn start(listen: SocketAddr, config: &str, files: &[(String, String)]) -> Self {
+        Self::start_with_flags(listen, config, files, &[])
+    }
+
+    /// [`start`](Self::start) with more command-line flags (e.g.
+    /// `--enable-feature=exemplar-storage`).
+    ///
+    /// # Panics
+    /// As [`start`](Self::start).
+    pub fn start_with_flags(
+        listen: SocketAddr,
+        config: &str,
+        files: &[(String, String)],
+        flags: &[&str],
+    ) -> Self {
         let dir = TempDir::new("its-prometheus").expect("scratch dir");
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write prometheus.yml");
@@ -50,7 +64,10 @@ impl Prometheus {
             format!("--storage.tsdb.path={}", dir.path().join("data").display()),
             format!("--web.listen-address={listen}"),
             "--log.level=info".to_owned(),
-        ];
+        ]
+        .into_iter()
+        .chain(flags.iter().map(|f| (*f).to_owned()))
+        .collect::<Vec<_>>();
         let mut daemon = Daemon::spawn(
             "prometheus",
             "prometheus",

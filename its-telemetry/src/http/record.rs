@@ -444,7 +444,10 @@ impl Recording {
             return;
         }
         let elapsed = self.start.elapsed().as_secs_f64();
-        self.entry.record(outcome, elapsed);
+        // A sampled request's trace becomes its duration bucket's exemplar.
+        crate::prometheus::exemplar::with_sampled(self.cx.span().span_context(), || {
+            self.entry.record(outcome, elapsed);
+        });
         if let Some(g) = &self.active {
             g.decrement(1.0);
         }

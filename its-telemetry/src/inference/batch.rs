@@ -257,7 +257,19 @@ impl BatchGuard {
         let handles = &self.model.inner;
         handles.pending.decrement(1.0);
         let index = outcome as usize;
-        handles.duration[index].record(now.saturating_duration_since(self.started).as_secs_f64());
+        let took = now.saturating_duration_since(self.started).as_secs_f64();
+        if self.span.is_disabled() {
+            handles.duration[index].record(took);
+        } else {
+            // A sampled batch's trace becomes its latency bucket's exemplar.
+            let link = crate::TraceLink::of(&self.span);
+            match link.span_context() {
+                Some(context) => crate::prometheus::exemplar::with_sampled(context, || {
+                    handles.duration[index].record(took);
+                }),
+                None => handles.duration[index].record(took),
+            }
+        }
         match (outcome, reason) {
             (Outcome::Error, Some(reason)) => handles.count_error(reason),
             _ => handles.requests[index].increment(1),

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
-use memo::Table;
 use super::fields::{DEFAULT_SENSITIVE_FIELDS, FieldNames};
 use aho_corasick::AhoCorasick;
+use memo::Table;
 
 use super::patterns::{self, Check, DEFAULT_PLATE_PATTERNS, Gate, Need, TextFacts};
 
@@ -1400,7 +1400,10 @@ mod tests {
         .expect("valid");
         assert!(custom.is_sensitive_field(name));
         assert!(custom.is_sensitive_field(name), "remembered as sensitive");
-        assert!(!scrubber().is_sensitive_field(name), "still its own verdict");
+        assert!(
+            !scrubber().is_sensitive_field(name),
+            "still its own verdict"
+        );
     }
 
     /// Fragments that come close to each rule's pre-check, so the proptest above explores

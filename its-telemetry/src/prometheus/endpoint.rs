@@ -30,7 +30,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
-use super::{CONTENT_TYPE, PrometheusHandle};
+use super::{Format, PrometheusHandle};
 use crate::config::{ConfigError, MetricsConfig};
 
 /// How long one render is served to every scraper that asks for it.
@@ -105,12 +105,12 @@ impl MetricsEndpoint {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the field, as [`crate::TelemetryConfig::validate`].
     pub fn new(handle: PrometheusHandle, config: &MetricsConfig) -> Result<Self, ConfigError> {
-        let render = Arc::new(move || handle.render());
+        let render = Arc::new(move |format| handle.render_as(format));
         Self::with_renderer(render, config)
     }
 
     pub(crate) fn with_renderer(
-        render: Arc<dyn Fn() -> String + Send + Sync>,
+        render: Arc<Renderer>,
         config: &MetricsConfig,
     ) -> Result<Self, ConfigError> {
         let probe = crate::TelemetryConfig {
@@ -225,8 +225,13 @@ impl Inner {
             );
             return response;
         }
-        match self.render.get().await {
-            Some(body) => with_body(StatusCode::OK, CONTENT_TYPE, body),
+        let accept = req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let format = Format::negotiate(accept);
+        match self.render.get(format).await {
+            Some(body) => with_body(StatusCode::OK, format.content_type(), body),
             None => plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "rendering the metrics failed\n",
@@ -510,21 +515,30 @@ impl<S: AsyncWrite> AsyncWrite for Tracked<S> {
     }
 }
 
-/// One render shared by every scrape within `window` of its start; scrapes that arrive while
-/// it runs wait for it (the lock is fair, first come first served) instead of rendering again.
+/// Writes the exposition in the format a scrape negotiated.
+pub(crate) type Renderer = dyn Fn(Format) -> String + Send + Sync;
+
+/// The last render of one format and when it started.
+type LastRender = tokio::sync::Mutex<Option<(Instant, Bytes)>>;
+
+/// One render per format shared by every scrape within `window` of its start; scrapes that
+/// arrive while it runs wait for it (the lock is fair, first come first served) instead of
+/// rendering again.
 struct SharedRender {
-    render: Arc<dyn Fn() -> String + Send + Sync>,
+    render: Arc<Renderer>,
     /// The window in nanoseconds; atomic so it can be set through a shared endpoint.
     window_ns: AtomicU64,
-    last: tokio::sync::Mutex<Option<(Instant, Bytes)>>,
+    last_text: LastRender,
+    last_openmetrics: LastRender,
 }
 
 impl SharedRender {
-    fn new(render: Arc<dyn Fn() -> String + Send + Sync>, window: Duration) -> Self {
+    fn new(render: Arc<Renderer>, window: Duration) -> Self {
         let shared = Self {
             render,
             window_ns: AtomicU64::new(0),
-            last: tokio::sync::Mutex::new(None),
+            last_text: tokio::sync::Mutex::new(None),
+            last_openmetrics: tokio::sync::Mutex::new(None),
         };
         shared.set_window(window);
         shared
@@ -539,9 +553,14 @@ impl SharedRender {
         Duration::from_nanos(self.window_ns.load(Ordering::Relaxed))
     }
 
-    /// The exposition; `None` only when the render panicked or the runtime is shutting down.
-    async fn get(&self) -> Option<Bytes> {
-        let mut last = self.last.lock().await;
+    /// The exposition in `format`; `None` only when the render panicked or the runtime is
+    /// shutting down.
+    async fn get(&self, format: Format) -> Option<Bytes> {
+        let last = match format {
+            Format::Text => &self.last_text,
+            Format::OpenMetrics => &self.last_openmetrics,
+        };
+        let mut last = last.lock().await;
         if let Some((started, body)) = last.as_ref() {
             if started.elapsed() < self.window() {
                 return Some(body.clone());
@@ -551,7 +570,9 @@ impl SharedRender {
         // Timestamped at its start: that is how old the data it reads can be.
         let started = Instant::now();
         // A render of thousands of series takes milliseconds of CPU: off the async workers.
-        let text = tokio::task::spawn_blocking(move || render()).await.ok()?;
+        let text = tokio::task::spawn_blocking(move || render(format))
+            .await
+            .ok()?;
         let body = Bytes::from(text);
         *last = Some((started, body.clone()));
         Some(body)
@@ -673,39 +694,83 @@ mod tests {
         assert!(!constant_time_eq(b"", b"abc"));
     }
 
+    #[tokio::test]
+    async fn prometheus_gets_openmetrics_and_others_get_text() {
+        let e = endpoint(&MetricsConfig::default());
+        let prometheus = Request::get("/metrics")
+            .header(
+                "accept",
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                 version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            )
+            .body(())
+            .expect("request");
+        let response = e.inner.respond(&prometheus).await;
+        assert_eq!(
+            response.headers()["content-type"],
+            crate::prometheus::OPENMETRICS_CONTENT_TYPE
+        );
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert!(body.ends_with(b"# EOF\n"), "{body:?}");
+        let response = e.inner.respond(&get("/metrics")).await;
+        assert_eq!(
+            response.headers()["content-type"],
+            crate::prometheus::CONTENT_TYPE
+        );
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert!(!body.ends_with(b"# EOF\n"), "{body:?}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_scrapes_share_one_render() {
         let renders = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&renders);
-        let render: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(move || {
+        let render: Arc<Renderer> = Arc::new(move |format| {
             counter.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(50));
-            "up 1\n".to_owned()
+            format!("{format:?} 1\n")
         });
         let shared = Arc::new(SharedRender::new(render, Duration::from_secs(60)));
         let tasks: Vec<_> = (0..20)
-            .map(|_| {
+            .map(|i| {
                 let shared = Arc::clone(&shared);
-                tokio::spawn(async move { shared.get().await })
+                let format = if i % 2 == 0 {
+                    Format::Text
+                } else {
+                    Format::OpenMetrics
+                };
+                tokio::spawn(async move { (format, shared.get(format).await) })
             })
             .collect();
         for task in tasks {
-            assert_eq!(task.await.expect("task").as_deref(), Some(&b"up 1\n"[..]));
+            let (format, body) = task.await.expect("task");
+            let expected = format!("{format:?} 1\n");
+            assert_eq!(body.as_deref(), Some(expected.as_bytes()));
         }
-        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert_eq!(renders.load(Ordering::SeqCst), 2, "one render per format");
 
         // Past the window, the next scrape renders again.
-        let render: Arc<dyn Fn() -> String + Send + Sync> = {
+        let render: Arc<Renderer> = {
             let counter = Arc::clone(&renders);
-            Arc::new(move || {
+            Arc::new(move |_| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 String::new()
             })
         };
         let unshared = SharedRender::new(render, Duration::ZERO);
-        unshared.get().await;
-        unshared.get().await;
-        assert_eq!(renders.load(Ordering::SeqCst), 3);
+        unshared.get(Format::Text).await;
+        unshared.get(Format::Text).await;
+        assert_eq!(renders.load(Ordering::SeqCst), 4);
     }
 
     #[test]

@@ -19,7 +19,8 @@ use metrics::{
     Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
 
-use super::render;
+use super::exemplar::BucketExemplars;
+use super::{Format, render};
 
 /// Buckets for histograms the catalog does not know (the OpenTelemetry default boundaries,
 /// in seconds).
@@ -176,6 +177,8 @@ pub(crate) struct BucketHistogram {
     /// One more than `bounds`: the last is `+Inf`.
     pub(crate) counts: Box<[AtomicU64]>,
     pub(crate) sum: AtomicU64,
+    /// The latest sample of each bucket recorded under a trace (OpenMetrics exemplars).
+    pub(crate) exemplars: BucketExemplars,
 }
 
 impl BucketHistogram {
@@ -184,6 +187,7 @@ impl BucketHistogram {
             bounds,
             counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             sum: AtomicU64::new(0.0_f64.to_bits()),
+            exemplars: BucketExemplars::default(),
         }
     }
 }
@@ -195,6 +199,7 @@ impl HistogramFn for BucketHistogram {
         }
         let i = self.bounds.partition_point(|&bound| bound < value);
         self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.exemplars.offer(self.counts.len(), i, value);
         let mut current = self.sum.load(Ordering::Relaxed);
         loop {
             let next = (f64::from_bits(current) + value).to_bits();
@@ -276,8 +281,15 @@ impl PrometheusHandle {
     /// The text exposition (format 0.0.4) of every series.
     #[must_use]
     pub fn render(&self) -> String {
+        self.render_as(Format::Text)
+    }
+
+    /// The exposition of every series in `format`: OpenMetrics adds the histograms'
+    /// [exemplars](super::exemplar).
+    #[must_use]
+    pub fn render_as(&self, format: Format) -> String {
         let mut out = String::with_capacity(self.registry.last_len.load(Ordering::Relaxed) + 1024);
-        render::exposition(&self.registry, &mut out);
+        render::exposition(&self.registry, &mut out, format);
         self.registry.last_len.store(out.len(), Ordering::Relaxed);
         out
     }

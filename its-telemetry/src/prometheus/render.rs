@@ -1,11 +1,19 @@
-//! The Prometheus text exposition format (version 0.0.4), written by hand into one buffer:
-//! label blocks were rendered at registration, so a scrape formats numbers and copies text.
+//! The Prometheus text exposition format (version 0.0.4) and OpenMetrics 1.0, written by hand
+//! into one buffer: label blocks were rendered at registration, so a scrape formats numbers and
+//! copies text.
+//!
+//! The two formats differ only where OpenMetrics requires it: a counter family is named without
+//! its `_total` suffix (a counter whose name lacks the suffix is declared `unknown`, so the
+//! series keeps its name in both formats), `# HELP` also escapes `"`, histogram buckets carry
+//! their [exemplars](super::exemplar), and the exposition ends with `# EOF`.
 
 use std::fmt::Write as _;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
-use super::registry::{Registry, Value};
+use super::Format;
+use super::exemplar::Exemplar;
+use super::registry::{Kind, Registry, Value};
 
 /// Appends `name="value"` (with a leading comma unless `out` is empty), escaping the value as
 /// the format requires: backslash, double quote and line feed.
@@ -41,6 +49,11 @@ pub fn push_value(out: &mut String, value: f64) {
 
 /// Appends a `# HELP` line, escaping backslash and line feed.
 pub fn push_help(out: &mut String, name: &str, help: &str) {
+    push_help_as(out, name, help, Format::Text);
+}
+
+/// [`push_help`] for `format`: OpenMetrics also escapes the double quote.
+fn push_help_as(out: &mut String, name: &str, help: &str, format: Format) {
     out.push_str("# HELP ");
     out.push_str(name);
     out.push(' ');
@@ -48,10 +61,35 @@ pub fn push_help(out: &mut String, name: &str, help: &str) {
         match c {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            '"' if format == Format::OpenMetrics => out.push_str("\\\""),
             c => out.push(c),
         }
     }
     out.push('\n');
+}
+
+/// The family name and type written in `# TYPE` (and `# HELP`) for a metric `name` of `kind`.
+fn family_of(name: &str, kind: Kind, format: Format) -> (&str, &'static str) {
+    match (format, kind) {
+        (Format::OpenMetrics, Kind::Counter) => match name.strip_suffix("_total") {
+            Some(family) if !family.is_empty() => (family, "counter"),
+            // OpenMetrics would expose a suffix-less counter as `name_total`: renamed series.
+            _ => (name, "unknown"),
+        },
+        _ => (name, kind.as_str()),
+    }
+}
+
+/// ` # {trace_id="…"} value timestamp` after a bucket's count.
+fn push_exemplar(out: &mut String, exemplar: &Exemplar) {
+    let _ = write!(
+        out,
+        " # {{{}=\"{:032x}\"}} ",
+        super::exemplar::TRACE_ID_LABEL,
+        exemplar.trace_id
+    );
+    push_value(out, exemplar.value);
+    let _ = write!(out, " {:.3}", exemplar.timestamp);
 }
 
 /// `name{labels} ` — the start of a sample line.
@@ -74,8 +112,8 @@ fn push_series(out: &mut String, name: &str, suffix: &str, labels: &str, le: Opt
     out.push(' ');
 }
 
-/// Writes every family of `registry` into `out`, sorted by name.
-pub(crate) fn exposition(registry: &Registry, out: &mut String) {
+/// Writes every family of `registry` into `out` in `format`, sorted by name.
+pub(crate) fn exposition(registry: &Registry, out: &mut String, format: Format) {
     let help = registry.help.read().unwrap_or_else(PoisonError::into_inner);
     let families = registry
         .families
@@ -87,13 +125,14 @@ pub(crate) fn exposition(registry: &Registry, out: &mut String) {
         if family.series.is_empty() {
             continue;
         }
+        let (family_name, kind) = family_of(name, family.kind, format);
         if let Some(text) = help.get(name) {
-            push_help(out, name, text);
+            push_help_as(out, family_name, text, format);
         }
         out.push_str("# TYPE ");
-        out.push_str(name);
+        out.push_str(family_name);
         out.push(' ');
-        out.push_str(family.kind.as_str());
+        out.push_str(kind);
         out.push('\n');
         for series in &family.series {
             match &series.value {
@@ -118,6 +157,11 @@ pub(crate) fn exposition(registry: &Registry, out: &mut String) {
                         }
                         push_series(out, name, "_bucket", &series.labels, Some(&bound_text));
                         out.push_str(itoa.format(cumulative));
+                        if format == Format::OpenMetrics
+                            && let Some(exemplar) = h.exemplars.get(i)
+                        {
+                            push_exemplar(out, &exemplar);
+                        }
                         out.push('\n');
                     }
                     push_series(out, name, "_sum", &series.labels, None);
@@ -129,6 +173,9 @@ pub(crate) fn exposition(registry: &Registry, out: &mut String) {
                 }
             }
         }
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
     }
 }
 
