@@ -705,30 +705,21 @@ mod tests {
             )
             .body(())
             .expect("request");
-        let response = e.inner.respond(&prometheus).await;
-        assert_eq!(
-            response.headers()["content-type"],
-            crate::prometheus::OPENMETRICS_CONTENT_TYPE
-        );
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        assert!(body.ends_with(b"# EOF\n"), "{body:?}");
-        let response = e.inner.respond(&get("/metrics")).await;
-        assert_eq!(
-            response.headers()["content-type"],
-            crate::prometheus::CONTENT_TYPE
-        );
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        assert!(!body.ends_with(b"# EOF\n"), "{body:?}");
+        for (request, format) in [
+            (prometheus, Format::OpenMetrics),
+            (get("/metrics"), Format::Text),
+        ] {
+            let response = e.inner.respond(&request).await;
+            assert_eq!(response.headers()["content-type"], format.content_type());
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let openmetrics = format == Format::OpenMetrics;
+            assert_eq!(body.ends_with(b"# EOF\n"), openmetrics, "{body:?}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
