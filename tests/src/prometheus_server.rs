@@ -13,6 +13,17 @@ pub const INSTALL_HINT: &str = "prometheus not found: install it with \
      `apt-get update && apt-get install -y --no-install-recommends prometheus prometheus-alertmanager`, \
      or put prometheus on PATH";
 
+/// One exemplar of a histogram bucket, as `query_exemplars` returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    /// The `trace_id` label.
+    pub trace_id: String,
+    /// The sample's value.
+    pub value: f64,
+    /// The upper bound of its bucket.
+    pub le: f64,
+}
+
 /// One sample of an instant-query result.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -172,6 +183,50 @@ impl Prometheus {
             let name = group["name"].as_str().unwrap_or_default().to_owned();
             for rule in group["rules"].as_array().into_iter().flatten() {
                 out.push((name.clone(), rule.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The exemplars Prometheus stored in the last ten minutes for the buckets of histogram
+    /// `metric` (exemplar storage must be on: `--enable-feature=exemplar-storage`).
+    ///
+    /// # Errors
+    /// When the API refuses the query or answers something that is not exemplars.
+    pub fn exemplars(&self, metric: &str) -> Result<Vec<Exemplar>, String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_secs();
+        let data = self.api(&format!(
+            "query_exemplars?query={metric}_bucket&start={}&end={}",
+            now - 600,
+            now + 60
+        ))?;
+        let mut out = Vec::new();
+        for series in data.as_array().ok_or("query_exemplars: not an array")? {
+            let le = series["seriesLabels"]["le"]
+                .as_str()
+                .ok_or("bucket without le")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse::<f64>().map_err(|e| format!("le {le}: {e}"))?
+            };
+            for exemplar in series["exemplars"].as_array().ok_or("no exemplars")? {
+                let trace_id = exemplar["labels"]["trace_id"]
+                    .as_str()
+                    .ok_or_else(|| format!("exemplar without trace_id: {exemplar}"))?
+                    .to_owned();
+                let value = exemplar["value"]
+                    .as_str()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .ok_or_else(|| format!("exemplar value: {exemplar}"))?;
+                out.push(Exemplar {
+                    trace_id,
+                    value,
+                    le,
+                });
             }
         }
         Ok(out)

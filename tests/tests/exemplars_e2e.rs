@@ -27,41 +27,6 @@ use its_telemetry_tests::prometheus_server::Prometheus;
 /// Labels Prometheus adds to every scraped series.
 const TARGET_LABELS: &[&str] = &["job", "instance"];
 
-/// The exemplars Prometheus stored for `metric`'s buckets: `(trace_id, value, le)`.
-fn exemplars(prometheus: &Prometheus, metric: &str) -> Result<Vec<(String, f64, f64)>, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs();
-    let data = prometheus.api(&format!(
-        "query_exemplars?query={metric}_bucket&start={}&end={}",
-        now - 600,
-        now + 60
-    ))?;
-    let mut out = Vec::new();
-    for series in data.as_array().ok_or("not an array")? {
-        let le = series["seriesLabels"]["le"]
-            .as_str()
-            .ok_or("bucket without le")?;
-        let le = if le == "+Inf" {
-            f64::INFINITY
-        } else {
-            le.parse::<f64>().map_err(|e| format!("le {le}: {e}"))?
-        };
-        for exemplar in series["exemplars"].as_array().ok_or("no exemplars")? {
-            let trace = exemplar["labels"]["trace_id"]
-                .as_str()
-                .ok_or_else(|| format!("exemplar without trace_id: {exemplar}"))?;
-            let value = exemplar["value"]
-                .as_str()
-                .and_then(|v| v.parse::<f64>().ok())
-                .ok_or_else(|| format!("exemplar value: {exemplar}"))?;
-            out.push((trace.to_owned(), value, le));
-        }
-    }
-    Ok(out)
-}
-
 /// `(name, labels without the target's)` → value, for every series Prometheus stored from the
 /// job (its own `up` and `scrape_*` series left out).
 fn stored_series(prometheus: &Prometheus) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
@@ -148,8 +113,8 @@ async fn prometheus_stores_exemplars_that_name_exported_traces() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let (http_exemplars, batch_exemplars) = loop {
-        let http = exemplars(&prometheus, SERVER_REQUEST_DURATION.name);
-        let batch = exemplars(&prometheus, REQUEST_DURATION.name);
+        let http = prometheus.exemplars(SERVER_REQUEST_DURATION.name);
+        let batch = prometheus.exemplars(REQUEST_DURATION.name);
         if let (Ok(http), Ok(batch)) = (&http, &batch)
             && !http.is_empty()
             && !batch.is_empty()
@@ -172,14 +137,14 @@ async fn prometheus_stores_exemplars_that_name_exported_traces() {
         ("HTTP server", &http_exemplars, &http_traces),
         ("inference", &batch_exemplars, &batch_traces),
     ] {
-        for (trace, value, le) in found.iter() {
+        for exemplar in found {
             assert!(
-                expected.contains(trace),
-                "{what} exemplar names trace {trace}, which it did not record: {expected:?}"
+                expected.contains(&exemplar.trace_id),
+                "{what} exemplar {exemplar:?} names a trace it did not record: {expected:?}"
             );
             assert!(
-                *value >= 0.0 && value <= le,
-                "{what} exemplar {value} is not in its bucket le={le}"
+                exemplar.value >= 0.0 && exemplar.value <= exemplar.le,
+                "{what} exemplar {exemplar:?} is not in its bucket"
             );
         }
     }
@@ -222,7 +187,7 @@ async fn prometheus_stores_exemplars_that_name_exported_traces() {
     let wanted: BTreeSet<&String> = http_exemplars
         .iter()
         .chain(&batch_exemplars)
-        .map(|(trace, _, _)| trace)
+        .map(|exemplar| &exemplar.trace_id)
         .collect();
     let spans = receiver.wait_for_spans(30, Duration::from_secs(10)).await;
     let exported: BTreeSet<String> = spans.iter().map(|s| s.trace_id()).collect();

@@ -7,6 +7,9 @@
 //! 1. every query of every panel of every generated dashboard returns data (a value that is not
 //!    NaN), and every recording rule of every rule file has a value; whatever does not is listed
 //!    with its dashboard, panel and query, or its file and rule;
+//!    The HTTP server and inference latency histograms' exemplars (spans go to an OTLP
+//!    receiver of the test's, so they are sampled) are stored by Prometheus, which runs with
+//!    exemplar storage as in the compose file;
 //! 2. with the error-rate fault on, the fast burn-rate alert (`ErrorBudgetBurn`,
 //!    `burn_window="1h_5m"`, `slo="detection_availability"`) goes pending and then firing in
 //!    Prometheus, and a real Alertmanager running the production routing tree (receivers
@@ -24,6 +27,8 @@ use std::time::{Duration, Instant};
 use example_inference_service::faults::Faults;
 use example_inference_service::options::Options;
 use its_telemetry::TelemetryConfig;
+use its_telemetry::catalog::http::SERVER_REQUEST_DURATION;
+use its_telemetry::catalog::inference::REQUEST_DURATION;
 use its_telemetry_monitoring::dashboards;
 use its_telemetry_monitoring::prometheus::{PrometheusConfig, RULE_FILES};
 use its_telemetry_monitoring::rules::RuleFile;
@@ -32,6 +37,7 @@ use its_telemetry_tests::alertmanager_server::{self, Alertmanager};
 use its_telemetry_tests::daemon::free_loopback_addr;
 use its_telemetry_tests::http_sink::{HttpSink, Received};
 use its_telemetry_tests::logs::CapturedLogs;
+use its_telemetry_tests::otlp::OtlpReceiver;
 use its_telemetry_tests::prometheus_server::Prometheus;
 
 /// The SLO and tier the error-rate fault must page for.
@@ -245,10 +251,15 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
     let started = Instant::now();
 
     // The service, scraped on its own metrics listener, with two simulated GPUs.
+    // Spans go to a receiver of the test's own, so requests and batches are sampled and their
+    // latency buckets carry exemplars.
+    let receiver = OtlpReceiver::grpc().await.expect("OTLP receiver");
     let config = TelemetryConfig::builder("inference-service")
         .environment("e2e")
+        .otlp_endpoint(receiver.endpoint())
         .metrics_listen("127.0.0.1:0".parse().expect("addr"))
-        .log_filter("error")
+        // The filter also decides which `tracing` spans exist: the batch spans are INFO.
+        .log_filter("error,its_telemetry::inference=info")
         .build()
         .expect("valid config");
     let telemetry =
@@ -305,7 +316,13 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
     );
     let prometheus = Arc::new(
         tokio::task::spawn_blocking(move || {
-            Prometheus::start(prometheus_addr, &prometheus_config, &files)
+            Prometheus::start_with_flags(
+                prometheus_addr,
+                &prometheus_config,
+                &files,
+                // As the compose file runs it.
+                &["--enable-feature=exemplar-storage"],
+            )
         })
         .await
         .expect("prometheus start"),
@@ -349,6 +366,25 @@ async fn dashboards_rules_and_fast_burn_page_against_real_prometheus_and_alertma
             );
         }
         tokio::time::sleep(POLL).await;
+    }
+
+    // 1b. The latency panels' exemplars are there: HTTP server and inference histograms.
+    let with_exemplars = [SERVER_REQUEST_DURATION.name, REQUEST_DURATION.name];
+    let exemplars = blocking(&prometheus, move |p| {
+        with_exemplars.map(|metric| (metric, p.exemplars(metric)))
+    })
+    .await;
+    for (metric, found) in exemplars {
+        let found = found.unwrap_or_else(|e| panic!("query_exemplars for {metric}: {e}"));
+        assert!(!found.is_empty(), "no exemplars stored for {metric}");
+        for exemplar in &found {
+            assert!(
+                exemplar.trace_id.len() == 32
+                    && exemplar.trace_id.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{metric}: {exemplar:?}"
+            );
+        }
+        eprintln!("{metric}: {} exemplars stored", found.len());
     }
 
     // 2. The error-rate fault: the fast burn goes pending/firing, Alertmanager pages.
