@@ -176,30 +176,47 @@ impl Outcome {
     }
 }
 
-/// FNV-1a: route strings are short and trusted to be bounded by the cardinality guard, so a
-/// fast non-keyed hash is the right trade for a per-request lookup.
+/// A word-at-a-time multiplicative hash (the rustc `FxHash` scheme): route strings are short
+/// and trusted to be bounded by the cardinality guard, so a fast non-keyed hash is the right
+/// trade for a per-request lookup. Measured: FNV-1a, one multiply per byte, took about 25 ns
+/// of the server layer's ~500 ns for `/v1/cameras/{id}`; eight bytes per multiply take a
+/// quarter of that.
 #[derive(Default)]
-pub(crate) struct Fnv(u64);
+pub(crate) struct WordHash(u64);
 
-impl Hasher for Fnv {
+impl WordHash {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for WordHash {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
-        self.0 = h;
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            // The length keeps `ab` and `ab\0` apart.
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
     }
 }
 
-type FnvMap<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
+type RouteMap<V> = HashMap<Box<str>, V, BuildHasherDefault<WordHash>>;
 
 /// Handles for one (method, subject) pair, where the subject is the route (server) or the
 /// server address (client). Created once, then shared by every request that matches.
@@ -215,6 +232,9 @@ pub(crate) struct Entry {
     /// Status codes from which `error.type` is set (500 for servers, 400 for clients).
     error_from: u16,
     histograms: RwLock<Vec<(u32, Histogram)>>,
+    /// The in-flight gauge of this method (servers): held here so a request clones one handle,
+    /// the entry, instead of two.
+    active: Option<Gauge>,
 }
 
 impl Entry {
@@ -224,7 +244,10 @@ impl Entry {
         label: String,
         span_name: &'static str,
         error_from: u16,
+        active: Option<&'static MetricDescriptor>,
     ) -> Self {
+        let active = active
+            .map(|gauge| metrics::gauge!(gauge.name, gauge.labels[0] => METHOD_LABELS[method]));
         Self {
             descriptor,
             method: METHOD_LABELS[method],
@@ -232,6 +255,7 @@ impl Entry {
             span_name,
             error_from,
             histograms: RwLock::new(Vec::new()),
+            active,
         }
     }
 
@@ -302,7 +326,9 @@ impl Entry {
 pub(crate) struct HandleCache {
     descriptor: &'static MetricDescriptor,
     error_from: u16,
-    by_method: [RwLock<FnvMap<Arc<Entry>>>; METHOD_LABELS.len()],
+    /// The in-flight gauge each entry carries (servers), labelled by method.
+    active: Option<&'static MetricDescriptor>,
+    by_method: [RwLock<RouteMap<Arc<Entry>>>; METHOD_LABELS.len()],
     /// Entries for requests without a subject (an unmatched route).
     none: [OnceLock<Arc<Entry>>; METHOD_LABELS.len()],
     /// Entries for subjects past the cardinality limit.
@@ -328,10 +354,15 @@ fn leak(s: String) -> &'static str {
 }
 
 impl HandleCache {
-    pub(crate) fn new(descriptor: &'static MetricDescriptor, error_from: u16) -> Self {
+    pub(crate) fn new(
+        descriptor: &'static MetricDescriptor,
+        error_from: u16,
+        active: Option<&'static MetricDescriptor>,
+    ) -> Self {
         Self {
             descriptor,
             error_from,
+            active,
             by_method: Default::default(),
             none: Default::default(),
             overflow: Default::default(),
@@ -349,6 +380,7 @@ impl HandleCache {
                     String::new(),
                     leak(span_name(method, None)),
                     self.error_from,
+                    self.active,
                 ))
             });
             return (e.clone(), true);
@@ -370,6 +402,7 @@ impl HandleCache {
                     label,
                     leak(span_name(method, Some(OVERFLOW_VALUE))),
                     self.error_from,
+                    self.active,
                 ))
             });
             return (e.clone(), false);
@@ -382,6 +415,7 @@ impl HandleCache {
                 label,
                 leak(span_name(method, Some(subject))),
                 self.error_from,
+                self.active,
             ))
         });
         (entry.clone(), true)
@@ -407,18 +441,12 @@ pub(crate) struct Recording {
     pub(crate) cx: Context,
     /// Whether `cx` holds a real span worth attaching (not with a no-op tracer and no parent).
     pub(crate) attach: bool,
-    active: Option<Gauge>,
     done: bool,
 }
 
 impl Recording {
-    pub(crate) fn start(
-        start: Instant,
-        entry: Arc<Entry>,
-        cx: Context,
-        active: Option<Gauge>,
-    ) -> Self {
-        if let Some(g) = &active {
+    pub(crate) fn start(start: Instant, entry: Arc<Entry>, cx: Context) -> Self {
+        if let Some(g) = &entry.active {
             g.increment(1.0);
         }
         let attach = cx.span().span_context().is_valid();
@@ -427,7 +455,6 @@ impl Recording {
             entry,
             cx,
             attach,
-            active,
             done: false,
         }
     }
@@ -448,7 +475,7 @@ impl Recording {
         crate::prometheus::exemplar::with_sampled(self.cx.span().span_context(), || {
             self.entry.record(outcome, elapsed);
         });
-        if let Some(g) = &self.active {
+        if let Some(g) = &self.entry.active {
             g.decrement(1.0);
         }
         let span = self.cx.span();
@@ -490,8 +517,9 @@ impl Recording {
                     span.set_status(Status::error("the request was dropped before it finished"));
                 }
             }
+            span.end();
         }
-        span.end();
+        // A span that records nothing has nothing to end (and its end would read the clock).
     }
 }
 
@@ -620,16 +648,30 @@ mod tests {
                 "{bad:?}"
             );
         }
-        let server = Entry::new(&SERVER_REQUEST_DURATION, 2, String::new(), "POST", 500);
+        let server = Entry::new(
+            &SERVER_REQUEST_DURATION,
+            2,
+            String::new(),
+            "POST",
+            500,
+            None,
+        );
         assert!(server.grpc_error(14) && server.grpc_error(13));
         assert!(!server.grpc_error(3) && !server.grpc_error(5) && !server.grpc_error(0));
-        let client = Entry::new(&SERVER_REQUEST_DURATION, 2, String::new(), "POST", 400);
+        let client = Entry::new(
+            &SERVER_REQUEST_DURATION,
+            2,
+            String::new(),
+            "POST",
+            400,
+            None,
+        );
         assert!(client.grpc_error(3) && client.grpc_error(14) && !client.grpc_error(0));
     }
 
     #[test]
     fn cache_returns_one_entry_per_pair() {
-        let cache = HandleCache::new(&SERVER_REQUEST_DURATION, 500);
+        let cache = HandleCache::new(&SERVER_REQUEST_DURATION, 500, None);
         let (a, fits) = cache.entry(0, Some("/v1/detect/{camera}"));
         let (b, _) = cache.entry(0, Some("/v1/detect/{camera}"));
         assert!(fits && Arc::ptr_eq(&a, &b));

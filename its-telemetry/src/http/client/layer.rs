@@ -41,7 +41,7 @@ impl ClientLayer {
         crate::deferred_recorder::ensure_installed();
         Self {
             state: Arc::new(ClientState {
-                cache: HandleCache::new(&CLIENT_REQUEST_DURATION, 400),
+                cache: HandleCache::new(&CLIENT_REQUEST_DURATION, 400, None),
                 tracer: OnceLock::new(),
             }),
         }

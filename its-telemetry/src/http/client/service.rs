@@ -75,7 +75,7 @@ impl<S> ClientService<S> {
         S: Service<Request<B>, Response = http::Response<RB>>,
     {
         propagation::inject_span_context(cx.span().span_context(), req.headers_mut());
-        let recording = Recording::start(start, entry, cx, None);
+        let recording = Recording::start(start, entry, cx);
         ResponseFuture::new(self.inner.call(req), recording)
     }
 }

@@ -1,14 +1,13 @@
 use std::sync::{Arc, OnceLock};
 
 use http::HeaderName;
-use metrics::Gauge;
 use opentelemetry::global::BoxedTracer;
 use tower_layer::Layer;
 
 use super::hooks::{DefaultRoute, SkipPaths};
 use super::service::ServerService;
 use crate::catalog::http::{SERVER_ACTIVE_REQUESTS, SERVER_REQUEST_DURATION};
-use crate::http::record::{HandleCache, METHOD_LABELS};
+use crate::http::record::HandleCache;
 
 /// `x-request-id`.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,28 +41,15 @@ pub struct ServerLayer<R = DefaultRoute, A = (), K = SkipPaths> {
 #[derive(Debug)]
 pub(crate) struct ServerState {
     pub(crate) cache: HandleCache,
-    active: [OnceLock<Gauge>; METHOD_LABELS.len()],
     tracer: OnceLock<BoxedTracer>,
 }
 
 impl ServerState {
     fn new() -> Self {
         Self {
-            cache: HandleCache::new(&SERVER_REQUEST_DURATION, 500),
-            active: Default::default(),
+            cache: HandleCache::new(&SERVER_REQUEST_DURATION, 500, Some(&SERVER_ACTIVE_REQUESTS)),
             tracer: OnceLock::new(),
         }
-    }
-
-    pub(crate) fn active(&self, method: usize) -> Gauge {
-        self.active[method]
-            .get_or_init(|| {
-                metrics::gauge!(
-                    SERVER_ACTIVE_REQUESTS.name,
-                    SERVER_ACTIVE_REQUESTS.labels[0] => METHOD_LABELS[method]
-                )
-            })
-            .clone()
     }
 
     pub(crate) fn tracer(&self) -> &BoxedTracer {

@@ -108,7 +108,7 @@ where
             cx.span().set_attributes(attributes);
         }
 
-        let recording = Recording::start(start, entry, cx, Some(state.active(method)));
+        let recording = Recording::start(start, entry, cx);
         let future = {
             let _attached = recording.attach.then(|| recording.cx.clone().attach());
             self.inner.call(req)
