@@ -12,6 +12,8 @@
 mod background;
 mod guard;
 mod log_pipeline;
+#[cfg(feature = "traces")]
+mod provider;
 mod telemetry;
 mod trace_pipeline;
 

@@ -63,23 +63,12 @@ mod enabled {
 
         /// Flushes and shuts down within `timeout`; call from a plain thread (STACK.md trap 2).
         pub(in crate::init) fn shutdown(self, timeout: Duration) -> Result<(), String> {
-            let _ = self.provider.force_flush();
-            self.provider
-                .shutdown_with_timeout(timeout)
-                .map_err(|e| e.to_string())
+            crate::init::provider::shutdown(&self.provider, timeout)
         }
 
         /// Releases a pipeline that was never installed, from any context.
         pub(in crate::init) fn discard(self) {
-            let spawned = std::thread::Builder::new()
-                .name("its-telemetry-discard".into())
-                .spawn(move || {
-                    let _ = self
-                        .provider
-                        .shutdown_with_timeout(Duration::from_millis(500));
-                });
-            // Without a thread the provider is simply dropped here.
-            drop(spawned);
+            crate::init::provider::discard(self.provider);
         }
     }
 
