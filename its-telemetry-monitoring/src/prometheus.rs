@@ -94,6 +94,10 @@ pub struct PrometheusConfig {
     pub collector_telemetry: Vec<String>,
     /// `host:port` of every collector's `prometheus` exporter (job `otel-collector-exporter`).
     pub collector_exporter: Vec<String>,
+    /// A file holding the bearer token the services' metrics endpoints require
+    /// (`metrics.bearer_token_file` of the SDK): the service jobs send it as
+    /// `authorization.credentials_file`. `None`: the endpoints are open.
+    pub metrics_token_file: Option<String>,
 }
 
 impl Default for PrometheusConfig {
@@ -108,6 +112,7 @@ impl Default for PrometheusConfig {
             evaluation_interval: Duration::from_secs(15),
             collector_telemetry: vec![otelcol::TELEMETRY_TARGET.to_owned()],
             collector_exporter: vec![otelcol::EXPORTER_TARGET.to_owned()],
+            metrics_token_file: None,
         }
     }
 }
@@ -136,6 +141,14 @@ impl PrometheusConfig {
     ) -> Self {
         self.collector_telemetry = telemetry.into_iter().map(Into::into).collect();
         self.collector_exporter = exporter.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Scrapes the services with the bearer token in `path` (a path on the Prometheus host or
+    /// in its container), for endpoints started with `metrics.bearer_token_file`.
+    #[must_use]
+    pub fn metrics_token_file(mut self, path: impl Into<String>) -> Self {
+        self.metrics_token_file = Some(path.into());
         self
     }
 
@@ -175,6 +188,10 @@ impl PrometheusConfig {
                         targets: self.targets.clone(),
                     }],
                     honor_labels: false,
+                    authorization: self
+                        .metrics_token_file
+                        .clone()
+                        .map(|credentials_file| Authorization { credentials_file }),
                     metric_relabel_configs: vec![Relabel {
                         source_labels: vec!["__name__".to_owned()],
                         regex,
@@ -221,6 +238,7 @@ fn plain_job(name: &str, targets: &[String], honor_labels: bool) -> ScrapeConfig
         scrape_timeout: "10s".to_owned(),
         metrics_path: "/metrics".to_owned(),
         honor_labels,
+        authorization: None,
         static_configs: vec![StaticConfig {
             targets: targets.to_vec(),
         }],
@@ -325,9 +343,17 @@ struct ScrapeConfig {
     metrics_path: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     honor_labels: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization: Option<Authorization>,
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     metric_relabel_configs: Vec<Relabel>,
+}
+
+/// `authorization` of a scrape job: the `Bearer` type is Prometheus' default.
+#[derive(Serialize)]
+struct Authorization {
+    credentials_file: String,
 }
 
 #[derive(Serialize)]
@@ -351,6 +377,35 @@ mod tests {
             assert_eq!(n, usize::from(!infra), "{d:?}");
         }
         assert!(catalog::all().count() > 0);
+    }
+
+    #[test]
+    fn the_token_goes_to_the_service_jobs_only() {
+        let yaml = PrometheusConfig::default()
+            .metrics_token_file("/etc/prometheus/secrets/metrics-token")
+            .render();
+        let file: serde_norway::Value = serde_norway::from_str(&yaml).expect("YAML");
+        let jobs = file["scrape_configs"]
+            .as_sequence()
+            .expect("scrape_configs");
+        for job in jobs {
+            let name = job["job_name"].as_str().expect("job_name");
+            let file = job["authorization"]["credentials_file"].as_str();
+            if SCRAPE_JOBS.iter().any(|j| j.name == name) {
+                assert_eq!(
+                    file,
+                    Some("/etc/prometheus/secrets/metrics-token"),
+                    "{name}"
+                );
+            } else {
+                assert!(job.get("authorization").is_none(), "{name}");
+            }
+        }
+        assert!(
+            !PrometheusConfig::default()
+                .render()
+                .contains("authorization")
+        );
     }
 
     #[test]
