@@ -126,23 +126,22 @@ fn errors() -> Baseline {
     }
 }
 
+/// The three baselines, in evaluation order.
+fn baselines() -> [Baseline; 3] {
+    [vehicles(), requests(), errors()]
+}
+
 /// Every baseline recording rule, in evaluation order.
 #[must_use]
 pub fn recordings() -> Vec<RecordingRule> {
-    [vehicles(), requests(), errors()]
-        .iter()
-        .flat_map(Baseline::recordings)
-        .collect()
+    baselines().iter().flat_map(Baseline::recordings).collect()
 }
 
 /// Recorded series that need [`MIN_HISTORY`] before they have a value (a test run of a few
 /// minutes cannot expect data from them).
 #[must_use]
 pub fn history_dependent_records() -> Vec<String> {
-    [vehicles(), requests(), errors()]
-        .iter()
-        .map(Baseline::zscore)
-        .collect()
+    baselines().iter().map(Baseline::zscore).collect()
 }
 
 /// The group: the recordings, then the alerts.
@@ -189,7 +188,7 @@ const AMP: f64 = 300.0;
 /// through a normal daily cycle, at its peak and at its trough.
 #[must_use]
 pub fn checks() -> Vec<AlertCheck> {
-    let (v, r, e) = (vehicles(), requests(), errors());
+    let [v, r, e] = baselines();
     let car = [("class", "car"), ("direction", "northbound")];
     let vehicle_series = |days, scale: &dyn Fn(u64) -> f64| {
         vec![InputSeries::new(

@@ -37,9 +37,8 @@ use serde_json::{Map, Value, json};
 
 use crate::GeneratedFile;
 use crate::dashboards::Dashboard;
-use crate::prometheus::{SCRAPE_JOBS, ScrapeJob, name_regex};
+use crate::prometheus::{SCRAPE_JOBS, ScrapeJob};
 use crate::rules::{RuleFile, prom_duration};
-use its_telemetry::catalog::Domain;
 
 /// The directory under `monitoring/`.
 pub const DIR: &str = "kubernetes";
@@ -128,21 +127,12 @@ pub fn prometheus_rules(rule_files: &[(&str, RuleFile)]) -> String {
 }
 
 fn endpoint(job: &ScrapeJob) -> Value {
-    let (action, regex) = if job.domains.is_empty() {
-        let others: Vec<Domain> = SCRAPE_JOBS
-            .iter()
-            .flat_map(|j| j.domains.iter().copied())
-            .collect();
-        ("drop", name_regex(&others))
-    } else {
-        ("keep", name_regex(job.domains))
-    };
+    let (action, regex) = job.metric_filter();
     json!({
         "port": METRICS_PORT,
         "path": "/metrics",
         "interval": prom_duration(job.interval),
-        // A scrape must finish before the next one starts.
-        "scrapeTimeout": prom_duration(job.interval.mul_f64(0.8)),
+        "scrapeTimeout": prom_duration(job.timeout()),
         "relabelings": [{
             "action": "replace",
             "targetLabel": "job",

@@ -40,6 +40,29 @@ pub struct ScrapeJob {
     pub domains: &'static [Domain],
 }
 
+impl ScrapeJob {
+    /// The `metric_relabel_configs` action and `__name__` regex of this job: `keep` its
+    /// domains' metrics, or, for the job without domains, `drop` every other job's.
+    #[must_use]
+    pub fn metric_filter(&self) -> (&'static str, String) {
+        if self.domains.is_empty() {
+            let others: Vec<Domain> = SCRAPE_JOBS
+                .iter()
+                .flat_map(|j| j.domains.iter().copied())
+                .collect();
+            ("drop", name_regex(&others))
+        } else {
+            ("keep", name_regex(self.domains))
+        }
+    }
+
+    /// The scrape timeout: a scrape must finish before the next one starts.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.interval.mul_f64(0.8)
+    }
+}
+
 /// The four jobs, with the intervals of the seed.
 pub const SCRAPE_JOBS: [ScrapeJob; 4] = [
     ScrapeJob {
@@ -168,21 +191,11 @@ impl PrometheusConfig {
         let scrape_configs = SCRAPE_JOBS
             .iter()
             .map(|job| {
-                let (action, regex) = if job.domains.is_empty() {
-                    let others: Vec<Domain> = SCRAPE_JOBS
-                        .iter()
-                        .flat_map(|j| j.domains.iter().copied())
-                        .collect();
-                    ("drop", name_regex(&others))
-                } else {
-                    ("keep", name_regex(job.domains))
-                };
-                // A scrape must finish before the next one starts.
-                let timeout = job.interval.mul_f64(0.8);
+                let (action, regex) = job.metric_filter();
                 ScrapeConfig {
                     job_name: job.name.to_owned(),
                     scrape_interval: prom_duration(job.interval),
-                    scrape_timeout: prom_duration(timeout),
+                    scrape_timeout: prom_duration(job.timeout()),
                     metrics_path: "/metrics".to_owned(),
                     static_configs: vec![StaticConfig {
                         targets: self.targets.clone(),
