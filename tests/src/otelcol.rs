@@ -2,9 +2,9 @@
 //! by `scripts/build-otelcol.sh`): where the binary is, and a running collector with the
 //! shipped config on free loopback ports (the `ITS_OTELCOL_*` variables the config reads).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::daemon::{Daemon, TempDir, free_loopback_addr};
 
@@ -161,6 +161,18 @@ impl Collector {
             "run `scripts/build-otelcol.sh` or set ITS_OTELCOL_BIN",
         );
         daemon.wait_ready("/metrics", Duration::from_secs(30));
+        // The collector serves its own telemetry before its pipelines start: wait for the OTLP
+        // receiver too, or a test's first export can be refused.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&self.otlp_grpc, Duration::from_millis(200)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the collector's OTLP/gRPC receiver on {} did not listen within 30 s; log:\n{}",
+                self.otlp_grpc,
+                daemon.log_tail(30)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.daemon = Some(daemon);
     }
 
