@@ -5,6 +5,7 @@ pub mod business;
 pub mod camera;
 pub mod cardinality;
 pub mod catalog;
+mod clock;
 pub mod config;
 mod config_env;
 mod deferred_recorder;

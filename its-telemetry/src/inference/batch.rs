@@ -19,6 +19,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::model::ModelTelemetry;
+use crate::clock::Ticks;
 
 /// How a batch ended; the `outcome` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,9 +120,9 @@ impl std::ops::Deref for ModelRef {
 #[derive(Debug)]
 pub struct BatchGuard {
     model: ModelRef,
-    started: Instant,
+    started: Ticks,
     batch_size: usize,
-    running: Option<(Phase, Instant)>,
+    running: Option<(Phase, Ticks)>,
     recorded: [bool; Phase::COUNT],
     span: tracing::Span,
     finished: bool,
@@ -134,15 +135,16 @@ impl BatchGuard {
         enqueued_at: Option<Instant>,
         span: Option<tracing::Span>,
     ) -> Self {
-        let started = Instant::now();
+        let started = Ticks::now();
         let handles = &model.inner;
         handles.pending.increment(1.0);
         // usize -> f64 is exact below 2^53 frames; a batch size of 0 is recorded as 0.
         handles.batch_size.record(batch_size as f64);
         if let Some(enqueued_at) = enqueued_at {
+            // The caller's clock is std's: measure the wait on it.
             handles
                 .queue_wait
-                .record(started.saturating_duration_since(enqueued_at).as_secs_f64());
+                .record(enqueued_at.elapsed().as_secs_f64());
         }
         let span = span.unwrap_or_else(|| {
             if parent_sampled_out() {
@@ -194,7 +196,7 @@ impl BatchGuard {
 
     /// Ends the running phase and starts `phase` (unless it was already recorded).
     pub fn phase(&mut self, phase: Phase) {
-        let now = Instant::now();
+        let now = Ticks::now();
         self.close_phase(now);
         if !self.recorded[phase as usize] {
             self.running = Some((phase, now));
@@ -203,15 +205,15 @@ impl BatchGuard {
 
     /// Ends the running phase without starting another.
     pub fn end_phase(&mut self) {
-        self.close_phase(Instant::now());
+        self.close_phase(Ticks::now());
     }
 
-    fn close_phase(&mut self, now: Instant) {
+    fn close_phase(&mut self, now: Ticks) {
         let Some((phase, since)) = self.running.take() else {
             return;
         };
         self.recorded[phase as usize] = true;
-        let seconds = now.saturating_duration_since(since).as_secs_f64();
+        let seconds = since.seconds_until(now);
         self.model.inner.phases[phase as usize].record(seconds);
         #[cfg(feature = "traces")]
         if !self.span.is_disabled() {
@@ -252,12 +254,12 @@ impl BatchGuard {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        let now = Instant::now();
+        let now = Ticks::now();
         self.close_phase(now);
         let handles = &self.model.inner;
         handles.pending.decrement(1.0);
         let index = outcome as usize;
-        let took = now.saturating_duration_since(self.started).as_secs_f64();
+        let took = self.started.seconds_until(now);
         if self.span.is_disabled() {
             handles.duration[index].record(took);
         } else {
@@ -295,6 +297,9 @@ impl BatchGuard {
 
 impl Drop for BatchGuard {
     fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
         let outcome = if std::thread::panicking() {
             Outcome::Panic
         } else {

@@ -65,6 +65,7 @@ impl ModelTelemetry {
     pub fn with_guard(model: &str, version: &str, guard: &'static CardinalityGuard) -> Self {
         // Handles made before try_init must not bind to the no-op recorder.
         crate::deferred_recorder::ensure_installed();
+        crate::clock::calibrate();
         let model_label = guard.admit(&m::REQUESTS, model);
         let version_label = version.to_owned();
         metrics::gauge!(m::MODEL_INFO.name, "model" => model_label.clone(), "version" => version_label.clone())
