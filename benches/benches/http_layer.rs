@@ -4,7 +4,8 @@
 //! middleware's.
 //!
 //! Same conditions for every variant: one Prometheus recorder installed globally; a global OTel
-//! tracer provider sampling `ParentBased(AlwaysOff)` (requests carry no `traceparent`, so none is
+//! tracer provider sampling `ParentBased(AlwaysOff)` (handed to our layers too, as `try_init`
+//! does with the provider it installs) (requests carry no `traceparent`, so none is
 //! sampled, as in a head-sampling service between sampled requests) and the W3C propagator; a
 //! `tracing` subscriber with the tracing-opentelemetry layer on that provider. The OTel middleware
 //! records its metrics through a global `SdkMeterProvider` (a periodic reader that does not fire during the run), so it
@@ -170,7 +171,9 @@ fn benches(c: &mut Criterion) {
     let provider = SdkTracerProvider::builder()
         .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
         .build();
+    // As `try_init` installs its provider: the global one, and the one our layers use typed.
     opentelemetry::global::set_tracer_provider(provider.clone());
+    its_telemetry::http::set_tracer_provider(&provider);
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));

@@ -6,8 +6,9 @@
 //! ([`catalog::http`](crate::catalog::http)) through cached handles, and open spans with the
 //! OpenTelemetry API directly: the sampling decision comes first, and an unsampled request
 //! builds no attributes at all, which keeps the per-request cost low (see `BENCHMARKS.md`).
-//! The spans go to the tracer provider [`crate::try_init`] installs; the tracer and the metric
-//! handles bind on a layer's first request.
+//! The spans go to the tracer provider [`crate::try_init`] installs (an application that
+//! installs its own SDK provider passes it to `set_tracer_provider`, feature `traces`); else
+//! to the global provider. The tracer and the metric handles bind on a layer's first request.
 //!
 //! ```no_run
 //! use axum::{Router, routing::post};
@@ -30,25 +31,18 @@ pub mod client;
 pub mod propagation;
 mod record;
 pub mod server;
+mod tracer;
 mod url;
 
 pub use client::ClientLayer;
 pub use propagation::inject_context;
 pub use server::ServerLayer;
+#[cfg(feature = "traces")]
+pub use tracer::set_tracer_provider;
 pub use url::{REDACTED, SENSITIVE_QUERY_PARAMETERS};
-
-use opentelemetry::global::{self, BoxedTracer};
 
 /// The instrumentation scope of the spans the layers open.
 pub const INSTRUMENTATION_SCOPE: &str = "its-telemetry.http";
-
-fn tracer() -> BoxedTracer {
-    global::tracer_with_scope(
-        opentelemetry::InstrumentationScope::builder(INSTRUMENTATION_SCOPE)
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build(),
-    )
-}
 
 /// `network.protocol.version` for an HTTP version.
 fn protocol_version(version: http::Version) -> &'static str {

@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-use std::time::Instant;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use http::{HeaderName, HeaderValue, Method, Response, StatusCode};
 use metrics::{Gauge, Histogram, Label};
@@ -16,6 +14,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::cardinality::{self, OVERFLOW_VALUE};
 use crate::catalog::MetricDescriptor;
+use crate::clock::Ticks;
 
 /// The methods OpenTelemetry's semantic conventions know; anything else is `_OTHER`.
 const KNOWN_METHODS: [Method; 9] = [
@@ -218,6 +217,9 @@ impl Hasher for WordHash {
 
 type RouteMap<V> = HashMap<Box<str>, V, BuildHasherDefault<WordHash>>;
 
+/// Outcomes per entry whose histogram is read without a lock.
+const HISTOGRAM_SLOTS: usize = 8;
+
 /// Handles for one (method, subject) pair, where the subject is the route (server) or the
 /// server address (client). Created once, then shared by every request that matches.
 #[derive(Debug)]
@@ -231,7 +233,11 @@ pub(crate) struct Entry {
     pub(crate) span_name: &'static str,
     /// Status codes from which `error.type` is set (500 for servers, 400 for clients).
     error_from: u16,
-    histograms: RwLock<Vec<(u32, Histogram)>>,
+    /// The duration histogram per outcome code, in the order the outcomes were first seen:
+    /// read without a lock (one atomic load a slot), so a request's record takes no lock.
+    histograms: [OnceLock<(u32, Histogram)>; HISTOGRAM_SLOTS],
+    /// Outcomes past the slots (a route answering with more than eight statuses).
+    more_histograms: RwLock<Vec<(u32, Histogram)>>,
     /// The in-flight gauge of this method (servers): held here so a request clones one handle,
     /// the entry, instead of two.
     active: Option<Gauge>,
@@ -254,7 +260,8 @@ impl Entry {
             label,
             span_name,
             error_from,
-            histograms: RwLock::new(Vec::new()),
+            histograms: Default::default(),
+            more_histograms: RwLock::new(Vec::new()),
             active,
         }
     }
@@ -265,13 +272,22 @@ impl Entry {
         code != 0 && (self.error_from < 500 || grpc_server_error(code))
     }
 
-    /// Records `seconds` in the histogram for `outcome`: under the read lock, without cloning
-    /// the handle, once it exists.
+    /// Records `seconds` in the histogram for `outcome`, creating it on the outcome's first
+    /// use. The first outcomes take a slot each; a slot is set once and then only read.
     fn record(&self, outcome: Outcome, seconds: f64) {
         let code = outcome.code();
+        for slot in &self.histograms {
+            // An empty slot is taken by this outcome; racing threads wait for it, so an outcome
+            // never takes two slots.
+            let (c, h) = slot.get_or_init(|| (code, self.histogram(outcome)));
+            if *c == code {
+                h.record(seconds);
+                return;
+            }
+        }
         {
             let list = self
-                .histograms
+                .more_histograms
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
             if let Some((_, h)) = list.iter().find(|(c, _)| *c == code) {
@@ -279,13 +295,21 @@ impl Entry {
                 return;
             }
         }
-        self.register(outcome).record(seconds);
+        let histogram = self.histogram(outcome);
+        histogram.record(seconds);
+        let mut list = self
+            .more_histograms
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A racing registration of the same outcome keeps the first handle; both point at the
+        // same series.
+        if !list.iter().any(|(c, _)| *c == code) {
+            list.push((code, histogram));
+        }
     }
 
-    /// Creates the duration histogram for `outcome` (first use only; a racing registration of
-    /// the same outcome keeps the first handle, both point at the same series).
-    fn register(&self, outcome: Outcome) -> Histogram {
-        let code = outcome.code();
+    /// The duration histogram for `outcome` (registered with the recorder).
+    fn histogram(&self, outcome: Outcome) -> Histogram {
         let (status, error) = match outcome {
             Outcome::Status(s) if s.as_u16() >= self.error_from => {
                 (s.as_str().to_owned(), s.as_str().to_owned())
@@ -309,15 +333,7 @@ impl Entry {
             .zip(values)
             .map(|(k, v)| Label::new(*k, v))
             .collect();
-        let histogram = metrics::histogram!(self.descriptor.name, labels);
-        let mut list = self
-            .histograms
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !list.iter().any(|(c, _)| *c == code) {
-            list.push((code, histogram.clone()));
-        }
-        histogram
+        metrics::histogram!(self.descriptor.name, labels)
     }
 }
 
@@ -328,11 +344,11 @@ pub(crate) struct HandleCache {
     error_from: u16,
     /// The in-flight gauge each entry carries (servers), labelled by method.
     active: Option<&'static MetricDescriptor>,
-    by_method: [RwLock<RouteMap<Arc<Entry>>>; METHOD_LABELS.len()],
+    by_method: [RwLock<RouteMap<&'static Entry>>; METHOD_LABELS.len()],
     /// Entries for requests without a subject (an unmatched route).
-    none: [OnceLock<Arc<Entry>>; METHOD_LABELS.len()],
+    none: [OnceLock<&'static Entry>; METHOD_LABELS.len()],
     /// Entries for subjects past the cardinality limit.
-    overflow: [OnceLock<Arc<Entry>>; METHOD_LABELS.len()],
+    overflow: [OnceLock<&'static Entry>; METHOD_LABELS.len()],
 }
 
 /// Span name of a request: `{METHOD} {subject}`, or the method alone; `HTTP` stands for a
@@ -353,6 +369,13 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+/// Entries live as long as the process, like the series their handles point to (a recorder
+/// never drops a series) and their interned span names: a request then borrows its entry
+/// instead of counting a reference to it. Their number is bounded by the cardinality limit.
+fn leak_entry(entry: Entry) -> &'static Entry {
+    Box::leak(Box::new(entry))
+}
+
 impl HandleCache {
     pub(crate) fn new(
         descriptor: &'static MetricDescriptor,
@@ -371,10 +394,10 @@ impl HandleCache {
 
     /// The entry for `method` and `subject`, and whether the subject fitted under the limit
     /// (an overflowed subject shares one entry and its span name must be built per request).
-    pub(crate) fn entry(&self, method: usize, subject: Option<&str>) -> (Arc<Entry>, bool) {
+    pub(crate) fn entry(&self, method: usize, subject: Option<&str>) -> (&'static Entry, bool) {
         let Some(subject) = subject else {
             let e = self.none[method].get_or_init(|| {
-                Arc::new(Entry::new(
+                leak_entry(Entry::new(
                     self.descriptor,
                     method,
                     String::new(),
@@ -383,7 +406,7 @@ impl HandleCache {
                     self.active,
                 ))
             });
-            return (e.clone(), true);
+            return (e, true);
         };
         let map = &self.by_method[method];
         if let Some(e) = map
@@ -391,12 +414,12 @@ impl HandleCache {
             .unwrap_or_else(PoisonError::into_inner)
             .get(subject)
         {
-            return (e.clone(), true);
+            return (e, true);
         }
         let label = cardinality::global().admit(self.descriptor, subject);
         if label == OVERFLOW_VALUE {
             let e = self.overflow[method].get_or_init(|| {
-                Arc::new(Entry::new(
+                leak_entry(Entry::new(
                     self.descriptor,
                     method,
                     label,
@@ -405,11 +428,11 @@ impl HandleCache {
                     self.active,
                 ))
             });
-            return (e.clone(), false);
+            return (e, false);
         }
         let mut map = map.write().unwrap_or_else(PoisonError::into_inner);
-        let entry = map.entry(subject.into()).or_insert_with(|| {
-            Arc::new(Entry::new(
+        let entry = *map.entry(subject.into()).or_insert_with(|| {
+            leak_entry(Entry::new(
                 self.descriptor,
                 method,
                 label,
@@ -418,7 +441,7 @@ impl HandleCache {
                 self.active,
             ))
         });
-        (entry.clone(), true)
+        (entry, true)
     }
 
     /// Entries cached so far (tests: the bound on label values).
@@ -435,17 +458,20 @@ impl HandleCache {
 /// records the duration once.
 #[derive(Debug)]
 pub(crate) struct Recording {
-    start: Instant,
-    entry: Arc<Entry>,
+    start: Ticks,
+    entry: &'static Entry,
     /// The request's context, holding its span; attached while the inner future is polled.
     pub(crate) cx: Context,
     /// Whether `cx` holds a real span worth attaching (not with a no-op tracer and no parent).
     pub(crate) attach: bool,
+    /// Whether the span records (is sampled or record-only): only then are its status and
+    /// attributes set and is it ended. Known at start; asking the span again would lock it.
+    recording: bool,
     done: bool,
 }
 
 impl Recording {
-    pub(crate) fn start(start: Instant, entry: Arc<Entry>, cx: Context) -> Self {
+    pub(crate) fn start(start: Ticks, entry: &'static Entry, cx: Context, recording: bool) -> Self {
         if let Some(g) = &entry.active {
             g.increment(1.0);
         }
@@ -455,6 +481,7 @@ impl Recording {
             entry,
             cx,
             attach,
+            recording,
             done: false,
         }
     }
@@ -470,7 +497,7 @@ impl Recording {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let elapsed = self.start.elapsed().as_secs_f64();
+        let elapsed = self.start.elapsed_seconds();
         // A sampled request's trace becomes its duration bucket's exemplar.
         crate::prometheus::exemplar::with_sampled(self.cx.span().span_context(), || {
             self.entry.record(outcome, elapsed);
@@ -478,8 +505,8 @@ impl Recording {
         if let Some(g) = &self.entry.active {
             g.decrement(1.0);
         }
-        let span = self.cx.span();
-        if span.is_recording() {
+        if self.recording {
+            let span = self.cx.span();
             match outcome {
                 Outcome::Status(s) => {
                     span.set_attribute(KeyValue::new(
@@ -533,13 +560,12 @@ impl Drop for Recording {
 /// mix of a counter) and, with a random per-process seed, across processes.
 pub(crate) fn generate_request_id() -> HeaderValue {
     static SEED: OnceLock<(u64, u64)> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let (a, b) = *SEED.get_or_init(|| {
         use std::hash::BuildHasher as _;
         let s = std::collections::hash_map::RandomState::new();
         (s.hash_one(1u8), s.hash_one(2u8))
     });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let n = id_counter::next();
     let hi = splitmix(a ^ n);
     let lo = splitmix(b.wrapping_add(n));
     let mut bytes = [0u8; 16];
@@ -551,6 +577,44 @@ pub(crate) fn generate_request_id() -> HeaderValue {
     // response's echo share (a clone is a reference count, not a copy).
     HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(out))
         .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+/// The counter request ids are mixed from: each thread takes a range of [`RANGE`] values from
+/// the process-wide counter and counts through it alone, so concurrent requests do not
+/// contend on one atomic. Values stay unique in the process.
+mod id_counter {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Values a thread takes at once (2^32 ranges before the 64-bit counter wraps).
+    pub(super) const RANGE: u64 = 1 << 32;
+
+    static NEXT_RANGE: AtomicU64 = AtomicU64::new(0);
+
+    thread_local! {
+        /// The thread's next value and the end of its range (`0, 0`: none taken yet).
+        static RANGE_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+
+    fn take_range() -> (u64, u64) {
+        let start = NEXT_RANGE.fetch_add(RANGE, Ordering::Relaxed);
+        (start, start.wrapping_add(RANGE))
+    }
+
+    /// The next value of this thread's range (a new range when it is used up).
+    pub(super) fn next() -> u64 {
+        RANGE_LEFT
+            .try_with(|left| {
+                let (mut next, mut end) = left.get();
+                if next == end {
+                    (next, end) = take_range();
+                }
+                left.set((next.wrapping_add(1), end));
+                next
+            })
+            // A thread being torn down has no range left: a value of a range of its own.
+            .unwrap_or_else(|_| take_range().0)
+    }
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -592,8 +656,21 @@ mod tests {
 
     #[test]
     fn request_ids_are_unique_and_well_formed() {
-        let ids: std::collections::HashSet<_> =
-            (0..10_000).map(|_| generate_request_id()).collect();
+        // Many blocks' worth, from four threads: ids cut from shared blocks stay distinct and
+        // intact after their block is full and replaced.
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..2_500)
+                        .map(|_| generate_request_id())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let ids: std::collections::HashSet<HeaderValue> = threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("id thread"))
+            .collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|id| id.len() == 32 && valid_request_id(id)));
         assert!(!valid_request_id(&HeaderValue::from_static("")));
@@ -674,7 +751,7 @@ mod tests {
         let cache = HandleCache::new(&SERVER_REQUEST_DURATION, 500, None);
         let (a, fits) = cache.entry(0, Some("/v1/detect/{camera}"));
         let (b, _) = cache.entry(0, Some("/v1/detect/{camera}"));
-        assert!(fits && Arc::ptr_eq(&a, &b));
+        assert!(fits && std::ptr::eq(a, b));
         assert_eq!(a.span_name, "GET /v1/detect/{camera}");
         let (none, _) = cache.entry(2, None);
         assert_eq!(none.span_name, "POST");

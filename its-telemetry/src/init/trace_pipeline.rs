@@ -59,6 +59,8 @@ mod enabled {
         /// Makes the provider the global one (`opentelemetry::global`).
         pub(in crate::init) fn install_global(&self) {
             opentelemetry::global::set_tracer_provider(self.provider.clone());
+            // The HTTP layers bound after this use the SDK's tracer directly (no boxed spans).
+            crate::http::set_tracer_provider(&self.provider);
         }
 
         /// Flushes and shuts down within `timeout`; call from a plain thread (STACK.md trap 2).

@@ -1,11 +1,11 @@
 use std::sync::{Arc, OnceLock};
 
-use opentelemetry::global::BoxedTracer;
 use tower_layer::Layer;
 
 use super::service::ClientService;
 use crate::catalog::http::CLIENT_REQUEST_DURATION;
 use crate::http::record::HandleCache;
+use crate::http::tracer::LayerTracer;
 
 /// Traces and times the requests a client sends, and propagates the trace to the server.
 /// Clones share the metric handles.
@@ -18,12 +18,12 @@ pub struct ClientLayer {
 #[derive(Debug)]
 pub(crate) struct ClientState {
     pub(crate) cache: HandleCache,
-    tracer: OnceLock<BoxedTracer>,
+    tracer: OnceLock<LayerTracer>,
 }
 
 impl ClientState {
-    pub(crate) fn tracer(&self) -> &BoxedTracer {
-        self.tracer.get_or_init(crate::http::tracer)
+    pub(crate) fn tracer(&self) -> &LayerTracer {
+        self.tracer.get_or_init(LayerTracer::bind)
     }
 }
 
@@ -39,6 +39,7 @@ impl ClientLayer {
     pub fn new() -> Self {
         // Handles made before try_init must not bind to the no-op recorder.
         crate::deferred_recorder::ensure_installed();
+        crate::clock::calibrate();
         Self {
             state: Arc::new(ClientState {
                 cache: HandleCache::new(&CLIENT_REQUEST_DURATION, 400, None),

@@ -1,15 +1,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 use http::Request;
-use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, TraceContextExt as _, Tracer as _};
+use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::ClientState;
+use crate::clock::Ticks;
 use crate::http::record::{METHOD_LABELS, METHOD_SPAN_NAMES, Recording, method_index};
 use crate::http::{propagation, url};
 
@@ -45,21 +45,18 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let start = Instant::now();
+        let start = Ticks::now();
         let method = method_index(req.method());
         let host = req.uri().host().map(strip_brackets);
         let (entry, _) = self.state.cache.entry(method, host);
         let parent = Context::current();
-        let mut span = self.state.tracer().build_with_context(
+        let (cx, recording) = self.state.tracer().start(
             SpanBuilder::from_name(Cow::Borrowed(METHOD_SPAN_NAMES[method]))
                 .with_kind(SpanKind::Client),
             &parent,
+            || request_attributes(&req, method),
         );
-        if span.is_recording() {
-            span.set_attributes(request_attributes(&req, method));
-        }
-        let cx = parent.with_span(span);
-        self.send(req, start, entry, cx)
+        self.send(req, start, entry, cx, recording)
     }
 }
 
@@ -67,15 +64,16 @@ impl<S> ClientService<S> {
     fn send<B, RB>(
         &mut self,
         mut req: Request<B>,
-        start: Instant,
-        entry: Arc<crate::http::record::Entry>,
+        start: Ticks,
+        entry: &'static crate::http::record::Entry,
         cx: Context,
+        recording: bool,
     ) -> ResponseFuture<S::Future>
     where
         S: Service<Request<B>, Response = http::Response<RB>>,
     {
         propagation::inject_span_context(cx.span().span_context(), req.headers_mut());
-        let recording = Recording::start(start, entry, cx);
+        let recording = Recording::start(start, entry, cx, recording);
         ResponseFuture::new(self.inner.call(req), recording)
     }
 }

@@ -1,13 +1,13 @@
 use std::sync::{Arc, OnceLock};
 
 use http::HeaderName;
-use opentelemetry::global::BoxedTracer;
 use tower_layer::Layer;
 
 use super::hooks::{DefaultRoute, SkipPaths};
 use super::service::ServerService;
 use crate::catalog::http::{SERVER_ACTIVE_REQUESTS, SERVER_REQUEST_DURATION};
 use crate::http::record::HandleCache;
+use crate::http::tracer::LayerTracer;
 
 /// `x-request-id`.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,7 +41,7 @@ pub struct ServerLayer<R = DefaultRoute, A = (), K = SkipPaths> {
 #[derive(Debug)]
 pub(crate) struct ServerState {
     pub(crate) cache: HandleCache,
-    tracer: OnceLock<BoxedTracer>,
+    tracer: OnceLock<LayerTracer>,
 }
 
 impl ServerState {
@@ -52,8 +52,8 @@ impl ServerState {
         }
     }
 
-    pub(crate) fn tracer(&self) -> &BoxedTracer {
-        self.tracer.get_or_init(crate::http::tracer)
+    pub(crate) fn tracer(&self) -> &LayerTracer {
+        self.tracer.get_or_init(LayerTracer::bind)
     }
 }
 
@@ -80,6 +80,7 @@ impl ServerLayer {
     pub fn new() -> Self {
         // Handles made before try_init must not bind to the no-op recorder.
         crate::deferred_recorder::ensure_installed();
+        crate::clock::calibrate();
         Self {
             route: DefaultRoute,
             extra: (),

@@ -1,16 +1,16 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 use http::{Request, Response};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, TraceContextExt as _, Tracer as _};
+use opentelemetry::trace::{SpanBuilder, SpanKind};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::hooks::{ExtraAttributes, RouteExtractor, SkipRequest};
 use super::layer::{Shared, X_REQUEST_ID};
+use crate::clock::Ticks;
 use crate::http::record::{
     METHOD_LABELS, OTHER_METHOD, Recording, generate_request_id, method_index, span_name,
     valid_request_id,
@@ -64,7 +64,7 @@ where
         if shared.skip.skip(&req) {
             return ResponseFuture::passthrough(self.inner.call(req));
         }
-        let start = Instant::now();
+        let start = Ticks::now();
         let state = &*shared.state;
         let method = method_index(req.method());
 
@@ -76,39 +76,36 @@ where
             Cow::Owned(span_name(method, route))
         };
         let parent = propagation::extract_context(req.headers());
-        let span = state.tracer().build_with_context(
+        // The id is chosen before the span (its attribute needs it) and put on the request
+        // after, once the route no longer borrows the request.
+        let (request_id, generated) = match req.headers().get(X_REQUEST_ID) {
+            Some(v) if valid_request_id(v) => (v.clone(), false),
+            _ => (generate_request_id(), true),
+        };
+        let (cx, recording) = state.tracer().start(
             SpanBuilder::from_name(name).with_kind(SpanKind::Server),
             &parent,
+            || {
+                let mut attributes = request_attributes(&req, method, route);
+                shared.extra.attributes(&req, &mut attributes);
+                if shared.record_request_id {
+                    // Validated or generated: only `[A-Za-z0-9._:-]`, so the bytes are UTF-8.
+                    let id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
+                    attributes.push(KeyValue::new(
+                        "http.request.header.x-request-id",
+                        opentelemetry::Value::Array(
+                            vec![opentelemetry::StringValue::from(id)].into(),
+                        ),
+                    ));
+                }
+                attributes
+            },
         );
-        let recording = span.is_recording();
-        let mut attributes = Vec::new();
-        if recording {
-            attributes = request_attributes(&req, method, route);
-            shared.extra.attributes(&req, &mut attributes);
-        }
-        let cx = parent.with_span(span);
-
-        let request_id = match req.headers().get(X_REQUEST_ID) {
-            Some(v) if valid_request_id(v) => v.clone(),
-            _ => {
-                let id = generate_request_id();
-                req.headers_mut().insert(X_REQUEST_ID, id.clone());
-                id
-            }
-        };
-        if recording {
-            if shared.record_request_id {
-                // Validated above: only `[A-Za-z0-9._:-]`, so the bytes are UTF-8.
-                let id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
-                attributes.push(KeyValue::new(
-                    "http.request.header.x-request-id",
-                    opentelemetry::Value::Array(vec![opentelemetry::StringValue::from(id)].into()),
-                ));
-            }
-            cx.span().set_attributes(attributes);
+        if generated {
+            req.headers_mut().insert(X_REQUEST_ID, request_id.clone());
         }
 
-        let recording = Recording::start(start, entry, cx);
+        let recording = Recording::start(start, entry, cx, recording);
         let future = {
             let _attached = recording.attach.then(|| recording.cx.clone().attach());
             self.inner.call(req)
