@@ -1,6 +1,7 @@
 //! `http::set_tracer_provider` (what `try_init` calls for the provider it installs): layers bound
-//! after it record to that provider, not to the global one; and a sampled-out request, whose
-//! context holds only its span context, still runs in it and propagates it as not sampled.
+//! after it record to that provider, not to the global one; the inner service runs in the
+//! request's context both in `call` and in its future; and a sampled-out request, whose context
+//! holds only its span context, still runs in it and propagates it as not sampled.
 //!
 //! One test, in its own process: the provider is process-wide state.
 #![cfg(feature = "traces")]
@@ -62,6 +63,12 @@ impl Service<Request<()>> for Handler {
     }
 
     fn call(&mut self, _: Request<()>) -> Self::Future {
+        // Work done in `call` (a `TraceLayer` opens its span here) runs in the request's
+        // context too, not only the future's polls.
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .push(Context::current().span().span_context().clone());
         let mut client = self.client.clone();
         let seen = self.seen.clone();
         Box::pin(async move {
@@ -150,6 +157,11 @@ async fn layers_record_to_the_provider_they_are_given() {
     );
     let server = &spans[1];
     assert_eq!(spans[0].parent_span_id, server.span_context.span_id());
+    let seen = sampled.seen.lock().expect("not poisoned").clone();
+    assert_eq!(
+        seen,
+        [server.span_context.clone(), server.span_context.clone()]
+    );
     assert!(
         server
             .attributes
@@ -168,8 +180,9 @@ async fn layers_record_to_the_provider_they_are_given() {
     let mut unsampled = stack();
     post(&mut unsampled).await;
     let seen = unsampled.seen.lock().expect("not poisoned").clone();
-    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.len(), 2, "in `call` and in the future");
     assert!(seen[0].is_valid() && !seen[0].is_sampled(), "{:?}", seen[0]);
+    assert_eq!(seen[0], seen[1]);
     let sent = unsampled.downstream.0.lock().expect("not poisoned").clone();
     let traceparent = sent[0].get("traceparent").expect("traceparent sent");
     let parent = TraceParent::parse(traceparent.as_bytes()).expect("valid traceparent");
