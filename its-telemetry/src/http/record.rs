@@ -747,6 +747,42 @@ mod tests {
     }
 
     #[test]
+    fn every_outcome_gets_its_own_histogram_past_the_lock_free_slots() {
+        use crate::test_support::Snapshot;
+        use metrics_util::debugging::DebuggingRecorder;
+
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        // More statuses than slots, each recorded twice, interleaved: every
+        // sample lands in its own status's series, none twice, none lost.
+        let statuses: Vec<u16> = (0..HISTOGRAM_SLOTS as u16 + 4).map(|i| 200 + i).collect();
+        metrics::with_local_recorder(&recorder, || {
+            let entry = Entry::new(
+                &SERVER_REQUEST_DURATION,
+                0,
+                "/r".into(),
+                "GET /r",
+                500,
+                None,
+            );
+            for &status in statuses.iter().chain(&statuses) {
+                let outcome = Outcome::Status(StatusCode::from_u16(status).expect("valid"));
+                entry.record(outcome, f64::from(status));
+            }
+            entry.record(Outcome::Cancelled, 1.0);
+        });
+        let snapshot = Snapshot::take(&snapshotter);
+        let name = SERVER_REQUEST_DURATION.name;
+        for status in &statuses {
+            let code = status.to_string();
+            let samples = snapshot.histogram(name, &[("http_response_status_code", &code)]);
+            assert_eq!(samples, [f64::from(*status); 2], "status {status}");
+        }
+        let cancelled = snapshot.histogram(name, &[("error_type", ERROR_CANCELLED)]);
+        assert_eq!(cancelled, [1.0]);
+    }
+
+    #[test]
     fn cache_returns_one_entry_per_pair() {
         let cache = HandleCache::new(&SERVER_REQUEST_DURATION, 500, None);
         let (a, fits) = cache.entry(0, Some("/v1/detect/{camera}"));
