@@ -371,7 +371,9 @@ fn leak(s: String) -> &'static str {
 
 /// Entries live as long as the process, like the series their handles point to (a recorder
 /// never drops a series) and their interned span names: a request then borrows its entry
-/// instead of counting a reference to it. Their number is bounded by the cardinality limit.
+/// instead of counting a reference to it. The cardinality limit bounds them per layer, and a
+/// service builds its layer once (the layers' docs say so); a layer built per connection would
+/// keep its entries after it is dropped.
 fn leak_entry(entry: Entry) -> &'static Entry {
     Box::leak(Box::new(entry))
 }

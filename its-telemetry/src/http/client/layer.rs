@@ -8,7 +8,8 @@ use crate::http::record::HandleCache;
 use crate::http::tracer::LayerTracer;
 
 /// Traces and times the requests a client sends, and propagates the trace to the server.
-/// Clones share the metric handles.
+/// Build it once and clone it where needed: clones share the metric handles, which a layer
+/// keeps for the life of the process.
 #[derive(Debug, Clone)]
 pub struct ClientLayer {
     state: Arc<ClientState>,

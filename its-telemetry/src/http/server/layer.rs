@@ -15,7 +15,8 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Records every request a service handles: a SERVER span that continues the caller's W3C
 /// trace, the catalog's `http.server.*` metrics, and an `x-request-id`.
 ///
-/// Build it once and apply it to a router or service; clones share the metric handles.
+/// Build it once and apply it to a router or service; clones share the metric handles, which a
+/// layer keeps for the life of the process.
 ///
 /// ```
 /// use axum::{Router, routing::get};
